@@ -1,0 +1,311 @@
+"""Run a learner's function so that a grader can never hang, crash or leak processes.
+
+:func:`run_bounded` runs ``func(*args)`` in a forked copy of the kernel ("the sandbox"), with
+the sandbox's standard output and error captured to files, and a time limit. Whatever the
+learner's code does (hang on a queue, start workers that die under spawn, print tracebacks from
+children, leave a pool running), the notebook's test cell sees a :class:`BoundedRun` and writes
+nothing to stderr, which nbgrader would score as a failed test. On timeout the sandbox and all
+its descendants are killed.
+
+Fork is used for the sandbox itself, whatever start method the learner's code uses inside it,
+because the learner's function lives in the notebook's ``__main__`` and only a forked copy can
+run it without pickling. Where fork does not exist (Windows), the function runs in a thread
+with the same time limit; its children's output is then not captured.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from helpers.timeline import TaskRecord
+
+# What the children's stderr says, and what the learner should do about it.
+_HINTS = [
+    ("Can't get attribute", "Your worker function is defined in the notebook. Worker processes "
+     "started with spawn cannot find it. Use a function from helpers.workers, or write yours to "
+     "a file with %%writefile and import it."),
+    ("<lambda>", "A lambda cannot be sent to a worker process. Use a named top-level function "
+     "from a module (for example from helpers.workers)."),
+    ("Can't pickle", "Something you send to a worker cannot be pickled. Send plain data and "
+     "top-level functions from a module."),
+    ("Can't get local object", "A nested function or closure cannot be sent to a worker process. "
+     "Define the worker at the top level of a module."),
+]
+
+
+@dataclass
+class BoundedRun:
+    """What happened when a function ran under :func:`run_bounded`."""
+
+    value: Any = None
+    error_type: str | None = None
+    error_message: str = ""
+    error_traceback: str = ""
+    timed_out: bool = False
+    seconds: float = 0.0
+    stdout: str = ""
+    stderr: str = ""
+    leftover_processes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the function returned normally, in time."""
+        return not self.timed_out and self.error_type is None
+
+    def hint(self) -> str:
+        """A sentence telling the learner what the captured output suggests, or ''."""
+        text = f"{self.stderr}\n{self.error_message}\n{self.error_traceback}"
+        for needle, advice in _HINTS:
+            if needle in text:
+                return advice
+        return ""
+
+    def explain(self) -> str:
+        """A learner-facing account of what went wrong, or '' when the run was fine."""
+        if self.timed_out:
+            parts = [f"Your code did not finish within {self.seconds:.0f} s and was stopped."]
+            hint = self.hint()
+            parts.append(hint or "Look for a wait that never ends: a get() with no item coming, a "
+                         "join() on a process that is still blocked, or a missing sentinel.")
+        elif self.error_type is not None:
+            parts = [f"Your code raised {self.error_type}: {self.error_message}"]
+            hint = self.hint()
+            if hint:
+                parts.append(hint)
+        else:
+            return ""
+        last = _last_lines(self.stderr, 3)
+        if last:
+            parts.append("The processes' error output ended with:\n" + last)
+        return " ".join(parts[:2]) + ("\n" + parts[2] if len(parts) > 2 else "")
+
+    def value_or_fail(self) -> Any:
+        """Return the value, or raise AssertionError with :meth:`explain` as its message."""
+        if not self.ok:
+            raise AssertionError(self.explain())
+        return self.value
+
+
+def _last_lines(text: str, n: int) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-n:])
+
+
+def _descendants(pid: int) -> list[Any]:
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _kill_tree(pid: int) -> None:
+    import psutil
+
+    procs = _descendants(pid)
+    try:
+        procs.append(psutil.Process(pid))
+    except psutil.Error:
+        pass
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=3)
+
+
+def _watch_parent(parent: int) -> None:
+    """In the sandbox: if the kernel dies, kill our own descendants and exit."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            for p in _descendants(os.getpid()):
+                try:
+                    p.kill()
+                except Exception:  # noqa: BLE001
+                    pass
+            os._exit(3)
+
+
+def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callable[..., Any],
+             args: tuple[Any, ...], kwargs: dict[str, Any], grace: float) -> None:
+    """Body of the forked sandbox: redirect output, run, report, clean up, exit hard."""
+    out_fd = os.open(out_path, os.O_WRONLY | os.O_APPEND)
+    err_fd = os.open(err_path, os.O_WRONLY | os.O_APPEND)
+    os.dup2(out_fd, 1)
+    os.dup2(err_fd, 2)
+    sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)
+    sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    try:
+        value = func(*args, **kwargs)
+        report: tuple[Any, ...] = ("ok", value)
+    except BaseException as exc:  # noqa: BLE001 - report everything, KeyboardInterrupt too
+        report = ("error", type(exc).__name__, str(exc), traceback.format_exc())
+    # A pool or process the learner left running is reported, then stopped.
+    deadline = time.monotonic() + grace
+    alive = multiprocessing.active_children()
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = multiprocessing.active_children()
+    leftover = len(alive)
+    for p in alive:
+        p.kill()
+    try:
+        conn.send(report + (leftover,))
+    except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable return value
+        conn.send(("error", type(exc).__name__,
+                   f"the return value could not be sent back to the grader: {exc}",
+                   traceback.format_exc(), leftover))
+    for p in alive:
+        p.join(1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _read(path: str, limit: int = 200_000) -> str:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit)
+    except OSError:
+        return ""
+    return data.decode("utf-8", "replace")
+
+
+def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
+                grace: float = 2.0, **kwargs: Any) -> BoundedRun:
+    """Run ``func(*args, **kwargs)`` in a sandbox and return a :class:`BoundedRun`. Never hangs.
+
+    ``timeout`` bounds the call; ``grace`` is how long processes the call started may take to
+    finish after it returns before they count as left over (a pool never closed).
+    """
+    if not callable(func):
+        raise TypeError(
+            f"run_bounded needs the function to call, got {type(func).__name__}. Did you call "
+            "it yourself, as run_bounded(f(x)) instead of run_bounded(f, x)?"
+        )
+    if not hasattr(os, "fork"):
+        return _run_in_thread(func, args, kwargs, timeout)
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    with tempfile.TemporaryDirectory(prefix="mpcourse-run-") as tmp:
+        out_path = os.path.join(tmp, "stdout")
+        err_path = os.path.join(tmp, "stderr")
+        open(out_path, "wb").close()
+        open(err_path, "wb").close()
+        started = time.monotonic()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns that forking a multi-threaded process (a kernel) may deadlock.
+            # The sandbox touches none of the kernel's threads' locks before it execs or exits.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            proc = ctx.Process(
+                target=_sandbox,
+                args=(sender, out_path, err_path, os.getpid(), func, args, kwargs, grace),
+                name="grader-sandbox",
+            )
+            proc.start()
+        sender.close()
+        run = BoundedRun()
+        report: tuple[Any, ...] | None = None
+        try:
+            if receiver.poll(timeout):
+                report = receiver.recv()
+        except (EOFError, OSError):
+            report = None
+        run.seconds = time.monotonic() - started
+        if report is None:
+            if proc.is_alive():
+                run.timed_out = True
+                run.seconds = timeout
+            else:
+                run.error_type = "SystemExit"
+                run.error_message = (
+                    f"the process running your code exited (exit code {proc.exitcode}) without "
+                    "returning: does it call sys.exit() or os._exit()?"
+                )
+            _kill_tree(proc.pid)
+        else:
+            proc.join(grace + 5)
+            if proc.is_alive():
+                _kill_tree(proc.pid)
+            if report[0] == "ok":
+                run.value = report[1]
+            else:
+                run.error_type, run.error_message, run.error_traceback = report[1:4]
+            run.leftover_processes = report[-1]
+        proc.join(5)
+        receiver.close()
+        run.stdout = _read(out_path)
+        run.stderr = _read(err_path)
+    return run
+
+
+def _run_in_thread(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                   timeout: float) -> BoundedRun:
+    """Fallback without fork: a daemon thread with a time limit (output is not captured)."""
+    run = BoundedRun(notes=["ran in a thread: this platform has no fork"])
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = func(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001
+            box["error"] = (type(exc).__name__, str(exc), traceback.format_exc())
+
+    started = time.monotonic()
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    run.seconds = time.monotonic() - started
+    if thread.is_alive():
+        run.timed_out = True
+        for p in multiprocessing.active_children():
+            p.kill()
+    elif "error" in box:
+        run.error_type, run.error_message, run.error_traceback = box["error"]
+    else:
+        run.value = box.get("value")
+    return run
+
+
+def probe(seconds: float = 0.3) -> TaskRecord:
+    """A grading task: sleep ``seconds`` and return a :class:`TaskRecord` of who ran it, when.
+
+    The record's ``result`` is ``seconds * 10`` so a test can also check the values.
+    """
+    start = time.time()
+    time.sleep(seconds)
+    return TaskRecord(seconds, seconds * 10, os.getpid(), threading.get_ident(), start,
+                      time.time())
+
+
+def describe_workers(records: Iterable[TaskRecord], parent_pid: int) -> str:
+    """Explain, for a learner, which processes and threads ran the recorded tasks."""
+    records = list(records)
+    pids = {r.pid for r in records}
+    threads = {(r.pid, r.thread) for r in records}
+    if pids == {parent_pid} and len(threads) > 1:
+        return ("the tasks ran in several threads of one process (a thread pool?). Threads share "
+                "one interpreter; use multiprocessing.Pool to run them in processes.")
+    if pids == {parent_pid}:
+        return ("every task ran in the notebook's own process, one after another. Create a "
+                "multiprocessing.Pool and hand the tasks to it (pool.map).")
+    if len(pids) == 1:
+        return ("every task ran in a single worker process. Use a pool of at least 2 processes "
+                "and give it several tasks.")
+    return f"the tasks ran in {len(pids)} processes."

@@ -1,0 +1,47 @@
+"""Every lesson runs top to bottom ("Run All") under fork, spawn and forkserver."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT, START_METHODS, leftover_processes, mp_processes
+from notebook_runner import run_notebook
+
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_there_are_lessons():
+    assert LESSONS, "no lessons found in notebooks/"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", START_METHODS)
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_top_to_bottom(lesson, method, tmp_path):
+    before = mp_processes()
+    nb = run_notebook(lesson, tmp_path, method)
+    errors = [
+        out for cell in nb.cells if "raises-exception" not in cell.get("metadata", {}).get("tags", [])
+        for out in cell.get("outputs", []) if out.get("output_type") == "error"
+    ]
+    assert not errors
+    assert leftover_processes(before) == [], "the lesson left processes running"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_is_stored_clean(lesson):
+    nb = json.loads(lesson.read_text())
+    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+             and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"{lesson.name}: cells {dirty} carry outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_has_the_course_shape(lesson):
+    nb = json.loads(lesson.read_text())
+    markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    first = "".join(nb["cells"][0]["source"])
+    assert first.lstrip().startswith("# "), "the first cell is the lesson's title"
+    for heading in ["What you'll learn", "Key points", "Try it yourself"]:
+        assert heading in markdown, f"{lesson.name} lacks a '{heading}' section"
