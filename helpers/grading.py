@@ -15,6 +15,7 @@ with the same time limit; its children's output is then not captured.
 
 from __future__ import annotations
 
+import gc
 import io
 import multiprocessing
 import os
@@ -57,6 +58,7 @@ class BoundedRun:
     stdout: str = ""
     stderr: str = ""
     leftover_processes: int = 0
+    unclosed_pools: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -142,8 +144,12 @@ def _watch_parent(parent: int) -> None:
 
 
 def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callable[..., Any],
-             args: tuple[Any, ...], kwargs: dict[str, Any], grace: float) -> None:
+             args: tuple[Any, ...], kwargs: dict[str, Any], grace: float,
+             start_method: str | None) -> None:
     """Body of the forked sandbox: redirect output, run, report, clean up, exit hard."""
+    # multiprocessing makes a forked child default to fork; give the learner's code the start
+    # method the notebook chose (or the platform default), as it would have in the kernel.
+    multiprocessing.set_start_method(start_method, force=True)
     out_fd = os.open(out_path, os.O_WRONLY | os.O_APPEND)
     err_fd = os.open(err_path, os.O_WRONLY | os.O_APPEND)
     os.dup2(out_fd, 1)
@@ -151,11 +157,27 @@ def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callabl
     sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)
     sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    try:
-        value = func(*args, **kwargs)
-        report: tuple[Any, ...] = ("ok", value)
-    except BaseException as exc:  # noqa: BLE001 - report everything, KeyboardInterrupt too
-        report = ("error", type(exc).__name__, str(exc), traceback.format_exc())
+    with warnings.catch_warnings(record=True) as caught:
+        # A Pool that is dropped while still running warns "unclosed running multiprocessing
+        # pool" when it is collected: that is how a pool that was never closed is detected.
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            value = func(*args, **kwargs)
+            report: tuple[Any, ...] = ("ok", value)
+        except BaseException as exc:  # noqa: BLE001 - report everything, KeyboardInterrupt too
+            report = ("error", type(exc).__name__, str(exc), traceback.format_exc())
+        value = None
+        gc.collect()
+    unclosed = 0
+    for w in caught:
+        if "unclosed running multiprocessing pool" in str(w.message):
+            unclosed += 1
+        else:
+            sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
+    # The warnings hold the pools themselves (source=pool): let them go, so they terminate.
+    w = None
+    caught.clear()
+    gc.collect()
     # A pool or process the learner left running is reported, then stopped.
     deadline = time.monotonic() + grace
     alive = multiprocessing.active_children()
@@ -166,11 +188,11 @@ def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callabl
     for p in alive:
         p.kill()
     try:
-        conn.send(report + (leftover,))
+        conn.send(report + (unclosed, leftover))
     except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable return value
         conn.send(("error", type(exc).__name__,
                    f"the return value could not be sent back to the grader: {exc}",
-                   traceback.format_exc(), leftover))
+                   traceback.format_exc(), unclosed, leftover))
     for p in alive:
         p.join(1)
     sys.stdout.flush()
@@ -215,7 +237,8 @@ def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
             warnings.simplefilter("ignore", DeprecationWarning)
             proc = ctx.Process(
                 target=_sandbox,
-                args=(sender, out_path, err_path, os.getpid(), func, args, kwargs, grace),
+                args=(sender, out_path, err_path, os.getpid(), func, args, kwargs, grace,
+                      multiprocessing.get_start_method(allow_none=True)),
                 name="grader-sandbox",
             )
             proc.start()
@@ -247,7 +270,7 @@ def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
                 run.value = report[1]
             else:
                 run.error_type, run.error_message, run.error_traceback = report[1:4]
-            run.leftover_processes = report[-1]
+            run.unclosed_pools, run.leftover_processes = report[-2:]
         proc.join(5)
         receiver.close()
         run.stdout = _read(out_path)
