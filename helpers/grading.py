@@ -47,7 +47,14 @@ _HINTS = [
 
 @dataclass
 class BoundedRun:
-    """What happened when a function ran under :func:`run_bounded`."""
+    """What happened when a function ran under :func:`run_bounded`.
+
+    ``pid`` is the process that ran the function itself: a task recorded with that PID ran in
+    the caller's own process, not in a worker. ``max_children`` is the most worker processes
+    (not counting multiprocessing's resource tracker and forkserver) seen alive at once while the
+    function ran; ``leftover_processes`` counts those still alive ``grace`` seconds after it
+    returned; ``unclosed_pools`` counts pools dropped without close() or terminate().
+    """
 
     value: Any = None
     error_type: str | None = None
@@ -59,6 +66,8 @@ class BoundedRun:
     stderr: str = ""
     leftover_processes: int = 0
     unclosed_pools: int = 0
+    max_children: int = 0
+    pid: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -130,6 +139,49 @@ def _kill_tree(pid: int) -> None:
     psutil.wait_procs(procs, timeout=3)
 
 
+def count_worker_processes(pid: int | None = None) -> int:
+    """Count the descendants of ``pid`` that do work: not multiprocessing's own helpers.
+
+    The resource tracker and the forkserver are started by multiprocessing itself; they are not
+    the learner's workers, so they do not count.
+    """
+    import psutil
+
+    count = 0
+    for child in _descendants(os.getpid() if pid is None else pid):
+        try:
+            cmd = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "resource_tracker" in cmd or "forkserver import main" in cmd:
+            continue
+        count += 1
+    return count
+
+
+class _ChildSampler(threading.Thread):
+    """Samples how many worker processes exist, to prove that work was done by processes."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.most = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                self.most = max(self.most, count_worker_processes())
+            except Exception:  # noqa: BLE001 - sampling must never break the run
+                pass
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> int:
+        self._stop_event.set()
+        self.join(1)
+        return self.most
+
+
 def _watch_parent(parent: int) -> None:
     """In the sandbox: if the kernel dies, kill our own descendants and exit."""
     while True:
@@ -161,12 +213,15 @@ def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callabl
         # A Pool that is dropped while still running warns "unclosed running multiprocessing
         # pool" when it is collected: that is how a pool that was never closed is detected.
         warnings.simplefilter("always", ResourceWarning)
+        sampler = _ChildSampler()
+        sampler.start()
         try:
             value = func(*args, **kwargs)
             report: tuple[Any, ...] = ("ok", value)
         except BaseException as exc:  # noqa: BLE001 - report everything, KeyboardInterrupt too
             report = ("error", type(exc).__name__, str(exc), traceback.format_exc())
         value = None
+        most_children = sampler.stop()
         gc.collect()
     unclosed = 0
     for w in caught:
@@ -188,11 +243,11 @@ def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callabl
     for p in alive:
         p.kill()
     try:
-        conn.send(report + (unclosed, leftover))
+        conn.send(report + (most_children, unclosed, leftover))
     except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable return value
         conn.send(("error", type(exc).__name__,
                    f"the return value could not be sent back to the grader: {exc}",
-                   traceback.format_exc(), unclosed, leftover))
+                   traceback.format_exc(), most_children, unclosed, leftover))
     for p in alive:
         p.join(1)
     sys.stdout.flush()
@@ -243,7 +298,7 @@ def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
             )
             proc.start()
         sender.close()
-        run = BoundedRun()
+        run = BoundedRun(pid=proc.pid)
         report: tuple[Any, ...] | None = None
         try:
             if receiver.poll(timeout):
@@ -270,7 +325,7 @@ def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
                 run.value = report[1]
             else:
                 run.error_type, run.error_message, run.error_traceback = report[1:4]
-            run.unclosed_pools, run.leftover_processes = report[-2:]
+            run.max_children, run.unclosed_pools, run.leftover_processes = report[-3:]
         proc.join(5)
         receiver.close()
         run.stdout = _read(out_path)
@@ -281,7 +336,7 @@ def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
 def _run_in_thread(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
                    timeout: float) -> BoundedRun:
     """Fallback without fork: a daemon thread with a time limit (output is not captured)."""
-    run = BoundedRun(notes=["ran in a thread: this platform has no fork"])
+    run = BoundedRun(pid=os.getpid(), notes=["ran in a thread: this platform has no fork"])
     box: dict[str, Any] = {}
 
     def target() -> None:
@@ -309,8 +364,11 @@ def _run_in_thread(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict
 def probe(seconds: float = 0.3) -> TaskRecord:
     """A grading task: sleep ``seconds`` and return a :class:`TaskRecord` of who ran it, when.
 
-    The record's ``result`` is ``seconds * 10`` so a test can also check the values.
+    The record's ``result`` is ``seconds * 10`` so a test can also check the values. A negative
+    ``seconds`` raises ``ValueError``, to check that a worker's error reaches the caller.
     """
+    if seconds < 0:
+        raise ValueError(f"negative input: {seconds}")
     start = time.time()
     time.sleep(seconds)
     return TaskRecord(seconds, seconds * 10, os.getpid(), threading.get_ident(), start,
