@@ -20,35 +20,46 @@ if not os.environ.get("PATH", "").startswith(_bin + os.pathsep):
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def mp_processes() -> set[int]:
-    """PIDs of processes that look like multiprocessing children or Jupyter kernels."""
-    found = set()
+TAG = "MPCOURSE_TEST_TAG"
+
+
+def tagged_processes(tag: str) -> list[str]:
+    """Live processes that inherited ``MPCOURSE_TEST_TAG=tag`` from a test (kernels, workers).
+
+    Every process a test starts (nbgrader, its kernels, their pool workers, forkservers...)
+    inherits the environment, so the tag finds them even after they were orphaned, and only them:
+    other work on the machine is not mistaken for a leak.
+    """
+    found = []
     for p in psutil.process_iter(["pid", "cmdline"]):
-        cmd = " ".join(p.info.get("cmdline") or [])
-        if "multiprocessing" in cmd or "ipykernel" in cmd:
-            found.add(p.info["pid"])
+        if p.info["pid"] == os.getpid():
+            continue
+        try:
+            if p.status() == psutil.STATUS_ZOMBIE or p.environ().get(TAG) != tag:
+                continue
+        except psutil.Error:
+            continue
+        found.append(f"{p.info['pid']}: {' '.join(p.info.get('cmdline') or [])[:160]}")
     return found
 
 
-def leftover_processes(before: set[int], grace: float = 5.0) -> list[str]:
-    """Processes of the kinds above that appeared since ``before`` and are still alive."""
+def leftover_processes(tag: str, grace: float = 5.0) -> list[str]:
+    """The processes tagged ``tag`` still alive after up to ``grace`` seconds."""
     import time
 
     deadline = time.monotonic() + grace
     while True:
-        new = mp_processes() - before - {os.getpid()}
-        alive = []
-        for pid in new:
-            try:
-                p = psutil.Process(pid)
-                if p.status() != psutil.STATUS_ZOMBIE and pid not in {c.pid for c in
-                                                                     psutil.Process().children(recursive=True)}:
-                    alive.append(f"{pid}: {' '.join(p.cmdline())[:160]}")
-            except psutil.Error:
-                continue
+        alive = tagged_processes(tag)
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.2)
+
+
+def new_tag(name: str) -> str:
+    """A unique tag value for one test's processes."""
+    import uuid
+
+    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture

@@ -23,9 +23,13 @@ SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_MARKERS = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")
 
 
-def nbgrader(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run the venv's nbgrader with the venv's bin first on PATH (nbgrader calls alembic)."""
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+def nbgrader(*args: str, cwd: Path, timeout: float = 900,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the venv's nbgrader with the venv's bin first on PATH (nbgrader calls alembic).
+
+    ``env`` adds variables (the tests' process tag, which every kernel and worker inherits).
+    """
+    env = dict(os.environ, **(env or {}), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     return subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
@@ -38,26 +42,29 @@ def strip_solution_markers(source: str) -> str:
 class Course:
     """A temporary nbgrader course directory made from the repository."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, env: dict[str, str] | None = None) -> None:
         self.root = root
+        self.env = env or {}
 
     @classmethod
-    def copy_of_repo(cls, dest: Path) -> Course:
+    def copy_of_repo(cls, dest: Path, env: dict[str, str] | None = None) -> Course:
+        """A course made of the repository's source/ and nbgrader_config.py, in ``dest``."""
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copytree(ROOT / "source", dest / "source")
         shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
-        return cls(dest)
+        return cls(dest, env)
 
     # -- instructor steps -------------------------------------------------------------------
     def generate(self, assignment: str) -> Path:
         """``nbgrader generate_assignment``; returns the release folder."""
-        result = nbgrader("generate_assignment", assignment, "--force", cwd=self.root)
+        result = nbgrader("generate_assignment", assignment, "--force", cwd=self.root,
+                          env=self.env)
         assert result.returncode == 0, f"generate_assignment failed:\n{result.stdout}\n{result.stderr}"
         return self.root / "release" / assignment
 
     def autograde(self, assignment: str) -> subprocess.CompletedProcess:
         """``nbgrader autograde`` every submission of ``assignment`` in one call."""
-        result = nbgrader("autograde", assignment, "--force", cwd=self.root)
+        result = nbgrader("autograde", assignment, "--force", cwd=self.root, env=self.env)
         assert result.returncode == 0, f"autograde failed:\n{result.stdout}\n{result.stderr}"
         return result
 

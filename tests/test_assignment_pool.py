@@ -10,7 +10,7 @@ from __future__ import annotations
 import filecmp
 
 import pytest
-from conftest import ROOT, leftover_processes, mp_processes
+from conftest import ROOT, TAG, leftover_processes, new_tag
 from nbgrader_harness import Course
 
 ASSIGNMENT = "pool"
@@ -211,8 +211,8 @@ MESSAGES = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Generate the release, hand in every catalogued notebook and the blank one, autograde."""
-    before = mp_processes()
-    course = Course.copy_of_repo(tmp_path_factory.mktemp("course"))
+    tag = new_tag("pool")
+    course = Course.copy_of_repo(tmp_path_factory.mktemp("course"), env={TAG: tag})
     course.generate(ASSIGNMENT)
     for student, (answers, _) in CATALOGUE.items():
         folder = course.submit(ASSIGNMENT, student, NB, answers)
@@ -228,7 +228,7 @@ def graded(tmp_path_factory):
             nbformat.write(nb, path)
     course.submit(ASSIGNMENT, "blank", NB, reference=False)
     course.autograde(ASSIGNMENT)
-    course.leftover = leftover_processes(before)
+    course.leftover = leftover_processes(tag)
     return course
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ROOT, START_METHODS, leftover_processes, mp_processes
+from conftest import ROOT, START_METHODS, TAG, leftover_processes, new_tag
 from notebook_runner import run_notebook
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -18,15 +18,16 @@ def test_there_are_lessons():
 @pytest.mark.slow
 @pytest.mark.parametrize("method", START_METHODS)
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_top_to_bottom(lesson, method, tmp_path):
-    before = mp_processes()
+def test_lesson_runs_top_to_bottom(lesson, method, tmp_path, monkeypatch):
+    tag = new_tag(lesson.stem)
+    monkeypatch.setenv(TAG, tag)  # the kernel and every process it starts inherit it
     nb = run_notebook(lesson, tmp_path, method)
     errors = [
         out for cell in nb.cells if "raises-exception" not in cell.get("metadata", {}).get("tags", [])
         for out in cell.get("outputs", []) if out.get("output_type") == "error"
     ]
     assert not errors
-    assert leftover_processes(before) == [], "the lesson left processes running"
+    assert leftover_processes(tag) == [], "the lesson left processes running"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
