@@ -123,10 +123,18 @@ def _descendants(pid: int) -> list[Any]:
         return []
 
 
+def _is_resource_tracker(proc: Any) -> bool:
+    try:
+        return "resource_tracker" in " ".join(proc.cmdline())
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def _kill_tree(pid: int) -> None:
+    """Kill ``pid`` and its descendants, but let resource trackers clean up and exit."""
     import psutil
 
-    procs = _descendants(pid)
+    procs = [p for p in _descendants(pid) if not _is_resource_tracker(p)]
     try:
         procs.append(psutil.Process(pid))
     except psutil.Error:
@@ -153,8 +161,17 @@ def count_worker_processes(pid: int | None = None) -> int:
             cmd = " ".join(child.cmdline())
         except psutil.Error:
             continue
-        if "resource_tracker" in cmd or "forkserver import main" in cmd:
+        if "resource_tracker" in cmd:
             continue
+        if "forkserver import main" in cmd:
+            # The forkserver's own children (the workers) share its command line.
+            try:
+                parent = child.parent()
+                parent_cmd = " ".join(parent.cmdline()) if parent else ""
+            except psutil.Error:
+                parent_cmd = ""
+            if "forkserver import main" not in parent_cmd:
+                continue
         count += 1
     return count
 
@@ -195,6 +212,36 @@ def _watch_parent(parent: int) -> None:
             os._exit(3)
 
 
+def _forget_inherited_servers() -> None:
+    """In the sandbox: drop the kernel's forkserver and resource tracker, start our own.
+
+    A forked child inherits the parent's handles to both. Reusing the kernel's forkserver fails
+    (``waitpid`` on a process that is not our child) and would put the learner's workers outside
+    the sandbox's process tree; reusing its resource tracker would make the kernel report the
+    sandbox's semaphores as leaked when a hung sandbox is killed. These are private attributes,
+    so each step is guarded.
+    """
+    try:
+        from multiprocessing import forkserver
+
+        fs = forkserver._forkserver
+        for attr in ("_forkserver_address", "_forkserver_alive_fd", "_forkserver_pid",
+                     "_inherited_fds"):
+            if hasattr(fs, attr):
+                setattr(fs, attr, None)
+    except Exception:  # noqa: BLE001 - best effort on other Python versions
+        pass
+    try:
+        from multiprocessing import resource_tracker
+
+        rt = resource_tracker._resource_tracker
+        for attr in ("_fd", "_pid"):
+            if hasattr(rt, attr):
+                setattr(rt, attr, None)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callable[..., Any],
              args: tuple[Any, ...], kwargs: dict[str, Any], grace: float,
              start_method: str | None) -> None:
@@ -202,6 +249,7 @@ def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callabl
     # multiprocessing makes a forked child default to fork; give the learner's code the start
     # method the notebook chose (or the platform default), as it would have in the kernel.
     multiprocessing.set_start_method(start_method, force=True)
+    _forget_inherited_servers()
     out_fd = os.open(out_path, os.O_WRONLY | os.O_APPEND)
     err_fd = os.open(err_path, os.O_WRONLY | os.O_APPEND)
     os.dup2(out_fd, 1)
