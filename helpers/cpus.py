@@ -38,7 +38,9 @@ def cgroup_cpu_limit(root: str | os.PathLike[str] = "/sys/fs/cgroup") -> float |
         quota, period = v2.read_text().split()[:2]
         if quota == "max":
             return None
-        return int(quota) / int(period)
+        if int(quota) > 0 and int(period) > 0:
+            return int(quota) / int(period)
+        # A zero or negative value is not a quota the kernel would write: ignore it, as garbage.
     except (OSError, ValueError):
         pass
     for folder in (base / "cpu", base / "cpu,cpuacct", base):

@@ -355,6 +355,9 @@ def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
             report = None
         run.seconds = time.monotonic() - started
         if report is None:
+            if run.seconds < timeout:
+                # The pipe closed early: the sandbox died. Let it be reaped before asking.
+                proc.join(2)
             if proc.is_alive():
                 run.timed_out = True
                 run.seconds = timeout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from helpers.timeline import TaskRecord
@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def plot_timeline(
-    records: Sequence[TaskRecord],
+    records: Iterable[TaskRecord],
     ax: Axes | None = None,
     *,
     title: str | None = None,
@@ -23,9 +23,11 @@ def plot_timeline(
 
     Bars that sit above one another at the same time ran in parallel. Returns the axes, so the
     caller can add to the figure. ``t0`` sets time zero (default: the first task's start).
+    ``records`` may be any iterable (a list, or ``pool.imap(...)``).
     """
     import matplotlib.pyplot as plt
 
+    records = list(records)  # read it once: an iterator would be empty the second time
     if not records:
         raise ValueError("plot_timeline needs at least one TaskRecord; got none")
     if ax is None:
@@ -59,14 +61,18 @@ def plot_speedup(
     *,
     title: str | None = None,
 ) -> Axes:
-    """Plot measured speedup ``seconds[0] / seconds[i]`` against the number of workers.
+    """Plot measured speedup against the number of workers.
 
-    The dashed line is ideal, linear speedup. Returns the axes.
+    The speedup of run ``i`` is ``seconds[0] * workers[0] / seconds[i]``: relative to the first
+    run, counted as ``workers[0]`` times faster than one worker (with ``workers[0] == 1``, that
+    is ``seconds[0] / seconds[i]``). The dashed line is ideal, linear speedup. Returns the axes.
     """
     import matplotlib.pyplot as plt
 
     if len(workers) != len(seconds) or not workers:
         raise ValueError("plot_speedup needs as many timings as worker counts, and at least one")
+    if any(s <= 0 for s in seconds):
+        raise ValueError(f"plot_speedup needs positive timings, got {list(seconds)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
     base = seconds[0] * workers[0]

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import io
 import multiprocessing
 import pickle
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +32,8 @@ class NotSpawnSafeError(TypeError):
 
 
 def _describe(func: Any) -> str:
+    if isinstance(func, functools.partial):
+        return f"functools.partial({_describe(func.func)}, ...)"
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
     module = getattr(func, "__module__", None)
     if name and module:
@@ -43,16 +47,11 @@ def _main_is_importable() -> bool:
     return bool(getattr(main, "__file__", None)) and not hasattr(main, "get_ipython")
 
 
-def _problem(func: Any) -> str | None:
-    """Return why ``func`` cannot be found by a spawned child, or None if it can."""
-    if isinstance(func, functools.partial):
-        inner = _problem(func.func)
-        if inner:
-            return f"it is a functools.partial around a function that {inner}"
-        return None
-    name = getattr(func, "__name__", None)
-    qualname = getattr(func, "__qualname__", "") or ""
-    module = getattr(func, "__module__", None)
+def _name_problem(obj: Any) -> str | None:
+    """Return why a child could not look ``obj`` (a function or class) up by its name, or None."""
+    name = getattr(obj, "__name__", None)
+    qualname = getattr(obj, "__qualname__", "") or ""
+    module = getattr(obj, "__module__", None)
     if name == "<lambda>":
         return "is a lambda, which has no name a child process can import"
     if "<locals>" in qualname:
@@ -65,6 +64,62 @@ def _problem(func: Any) -> str | None:
             "is defined in the notebook (module __main__); a child started with spawn or "
             "forkserver has its own __main__ and cannot find it"
         )
+    return None
+
+
+# Modules whose objects (queues, locks, pipes, shared values) pickle only while a process is being
+# started: they are fine as Process arguments or a Pool initializer's, so the check skips them.
+_SHARED_BY_INHERITANCE = (
+    "multiprocessing.queues",
+    "multiprocessing.synchronize",
+    "multiprocessing.connection",
+    "multiprocessing.sharedctypes",
+)
+
+
+class _Unfindable(Exception):
+    def __init__(self, obj: Any, problem: str) -> None:
+        super().__init__(problem)
+        self.obj = obj
+        self.problem = problem
+
+
+class _CheckingPickler(pickle.Pickler):
+    """Pickles like a child's task would, and checks every function and class it meets.
+
+    Pickling only proves that the parent can find them again. A wrapper (``timed(f)``, a
+    callable object, a partial) around a function defined in the notebook pickles fine here, and
+    the child then cannot find the function.
+    """
+
+    def __init__(self, file: Any, root: Any) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._root = root
+
+    def reducer_override(self, obj: Any) -> Any:
+        if obj is not self._root and isinstance(obj, (types.FunctionType, type)):
+            problem = _name_problem(obj)
+            if problem:
+                raise _Unfindable(obj, problem)
+        if type(obj).__module__ in _SHARED_BY_INHERITANCE:
+            return (int, ())  # stands in for the object; its own checks need a starting process
+        return NotImplemented
+
+
+def _problem(func: Any) -> str | None:
+    """Return why ``func`` cannot be found by a spawned child, or None if it can."""
+    if isinstance(func, functools.partial):
+        inner = _problem(func.func)
+        if inner:
+            return f"is a functools.partial around a function that {inner}"
+        # The partial's own arguments are checked below, with the partial.
+    else:
+        problem = _name_problem(func)
+        if problem:
+            return problem
+    name = getattr(func, "__name__", None)
+    qualname = getattr(func, "__qualname__", "") or ""
+    module = getattr(func, "__module__", None)
     if name is not None and module is not None and callable(func) and not isinstance(func, type):
         if getattr(func, "__self__", None) is None:  # plain function, not a bound method
             try:
@@ -79,7 +134,9 @@ def _problem(func: Any) -> str | None:
                     "redefined or decorated?)"
                 )
     try:
-        pickle.dumps(func)
+        _CheckingPickler(io.BytesIO(), func).dump(func)
+    except _Unfindable as found:
+        return f"contains {_describe(found.obj)}, which {found.problem}"
     except Exception as exc:  # noqa: BLE001 - report whatever pickle said
         return f"cannot be pickled ({type(exc).__name__}: {exc})"
     return None

@@ -92,16 +92,31 @@ def overlapping_pairs(records: Sequence[TaskRecord], *, across_processes: bool =
     return pairs
 
 
+# Order of the events that happen at one instant, in max_concurrency.
+_END, _INSTANT, _START = 0, 1, 2
+
+
 def max_concurrency(records: Iterable[TaskRecord]) -> int:
     """Return the largest number of tasks that were running at the same instant."""
+    # Sweep through the starts and ends in time order. At one instant, tasks that end are
+    # removed before tasks that start are added, so touching intervals do not overlap (as in
+    # overlapping_pairs). A task too short for the clock (start == end) still ran: it counts
+    # once at its instant, with the tasks that run across it, and overlaps nothing else.
     events: list[tuple[float, int]] = []
     for r in records:
-        events.append((r.start, 1))
-        events.append((r.end, -1))
-    # Ends sort before starts at the same instant: touching intervals do not overlap.
-    events.sort(key=lambda e: (e[0], e[1]))
+        if r.end > r.start:
+            events.append((r.start, _START))
+            events.append((r.end, _END))
+        else:
+            events.append((r.start, _INSTANT))
+    events.sort()
     running = best = 0
-    for _, step in events:
-        running += step
-        best = max(best, running)
+    for _, kind in events:
+        if kind == _END:
+            running -= 1
+        elif kind == _START:
+            running += 1
+            best = max(best, running)
+        else:
+            best = max(best, running + 1)
     return best
