@@ -13,6 +13,9 @@ import pytest
 from conftest import ROOT, TAG, leftover_processes, new_tag
 from nbgrader_harness import Course
 
+# One worker grades the whole catalogue (a module-scoped fixture) when the suite runs in parallel.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("assignment_pool")]
+
 ASSIGNMENT = "pool"
 NB = "pool"
 
