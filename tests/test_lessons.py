@@ -6,7 +6,7 @@ import json
 
 import pytest
 from conftest import ROOT, START_METHODS, TAG, leftover_processes, new_tag
-from notebook_runner import run_notebook
+from notebook_runner import run_notebook, stderr_outputs
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -27,6 +27,8 @@ def test_lesson_runs_top_to_bottom(lesson, method, tmp_path, monkeypatch):
         for out in cell.get("outputs", []) if out.get("output_type") == "error"
     ]
     assert not errors
+    # Warnings or children's tracebacks in a cell: a learner would see red text for no reason.
+    assert stderr_outputs(nb) == [], "a cell wrote to stderr"
     assert leftover_processes(tag) == [], "the lesson left processes running"
 
 
