@@ -27,7 +27,10 @@ def is_prime(n: int) -> bool:
 
 
 def count_primes(limit: int) -> int:
-    """Return how many primes are smaller than ``limit``. CPU-bound: a few tenths of a second for 200_000, depending on the machine."""
+    """Return how many primes are smaller than ``limit``.
+
+    CPU-bound: a few tenths of a second for 200_000, depending on the machine.
+    """
     if not isinstance(limit, int) or isinstance(limit, bool):
         raise TypeError(f"count_primes needs an int limit, got {type(limit).__name__}")
     return sum(1 for n in range(limit) if is_prime(n))
