@@ -1,6 +1,7 @@
 """nbgrader configuration for the multiprocessing course (run nbgrader from this folder)."""
 
 import os
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
@@ -23,3 +24,25 @@ if str(HERE) not in _paths:
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# --- Exchange, for a learner on their own (Binder, `make lab`) ------------------------------------
+# nbgrader's Assignment List (Nbgrader menu) asks the exchange for released assignments. Its
+# default, /usr/local/share/nbgrader/exchange, exists only where an administrator created it;
+# without it every section of the list shows "The exchange directory does not exist". So, unless
+# MPCOURSE_EXCHANGE names a shared exchange or the default one exists, use a private exchange
+# under the Jupyter data directory (~/.local/share/jupyter/nbgrader_exchange on Linux), created
+# here on first use: the list is then empty but error-free. Validate needs no exchange at all.
+# (nbgrader has no exchange on Windows; there the list keeps its message.)
+_SHARED_EXCHANGE = Path("/usr/local/share/nbgrader/exchange")
+if os.environ.get("MPCOURSE_EXCHANGE"):
+    c.Exchange.root = os.environ["MPCOURSE_EXCHANGE"]
+elif sys.platform != "win32" and not _SHARED_EXCHANGE.is_dir():
+    from jupyter_core.paths import jupyter_data_dir
+
+    _private_exchange = Path(jupyter_data_dir()) / "nbgrader_exchange"
+    try:
+        _private_exchange.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # a read-only home: nbgrader shows its own message, nothing else breaks
+    else:
+        c.Exchange.root = str(_private_exchange)

@@ -1,0 +1,270 @@
+"""Support for the browser tests: a throw-away JupyterLab server and Debian's Chromium.
+
+:class:`LabServer` starts ``jupyter lab`` from the venv on 127.0.0.1 (a free port, a token, no
+browser) with the project's own configuration (the venv's server extensions and Lab settings, the
+course's ``nbgrader_config.py``), serving a temporary copy of the course, with Jupyter's user
+folders (settings, workspaces, runtime, data, config) inside the temporary folder so that nothing
+from the developer's home leaks in and nothing in the repository is modified.
+
+:func:`launch_chromium` starts the system Chromium through Playwright (never a downloaded one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# What a learner's copy of the course holds (no .git, .venv, caches or grading output).
+COURSE_FILES = [
+    "notebooks",
+    "release",
+    "source",
+    "helpers",
+    "nbgrader_config.py",
+    "README.md",
+    "pyproject.toml",
+    "environment.yml",
+    "postBuild",
+]
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, if installed."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Headless system Chromium driven by Playwright."""
+    return playwright.chromium.launch(
+        executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+    )
+
+
+def copy_course(dest: Path) -> Path:
+    """A temporary copy of the course as a learner has it; returns its root."""
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc")
+    for name in COURSE_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=ignore)
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snapshot(paths: list[str], root: Path = ROOT) -> dict[str, str]:
+    """Content hashes of ``paths`` in the repository, and any Jupyter checkpoint folders next to
+    them: to prove that the browser tests (which open and save those notebooks) change nothing."""
+    found = {}
+    for rel in paths:
+        path = root / rel
+        found[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+        checkpoints = path.parent / ".ipynb_checkpoints"
+        found[f"{checkpoints.relative_to(root)}/"] = "exists" if checkpoints.exists() else "none"
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LabServer:
+    """``jupyter lab`` serving ``root``, with every Jupyter user folder under ``home``."""
+
+    def __init__(
+        self,
+        root: Path,
+        home: Path,
+        extra_args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.root = root
+        self.home = home
+        self.extra_args = list(extra_args)
+        self.extra_env = dict(extra_env or {})
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = home / "jupyter-lab.log"
+        self.proc: subprocess.Popen | None = None
+        self.descendants: dict[int, tuple[float, str]] = {}  # pid: (create_time, cmdline)
+
+    # -- environment -----------------------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("JUPYTER", "MPCOURSE_EXCHANGE")) and k != "JPY_SESSION_NAME"
+        }
+        env.update(
+            PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            JUPYTER_CONFIG_DIR=str(self.home / "config"),  # no ~/.jupyter
+            JUPYTER_DATA_DIR=str(self.home / "data"),  # the learner's private exchange
+            JUPYTER_RUNTIME_DIR=str(self.home / "runtime"),
+            JUPYTERLAB_SETTINGS_DIR=str(self.home / "user-settings"),  # a first-time learner
+            JUPYTERLAB_WORKSPACES_DIR=str(self.home / "workspaces"),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self, timeout: float = 90) -> LabServer:
+        self.home.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            str(BIN / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")  # CI containers run as root; Binder and laptops do not
+        cmd += self.extra_args
+        log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.root,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.api("api/status")
+                return self
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"jupyter lab did not answer in {timeout} s:\n{self.log()}")
+            time.sleep(0.25)
+
+    def log(self, tail: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text().splitlines()[-tail:])
+        except OSError:
+            return ""
+
+    def api(self, path: str, method: str = "GET", timeout: float = 60) -> Any:
+        """Call the server's REST API with the token; return the decoded JSON (or None)."""
+        req = urllib.request.Request(
+            f"{self.url}/{path.lstrip('/')}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            body = resp.read()
+        return json.loads(body) if body.strip() else None
+
+    def lab_url(self, path: str = "") -> str:
+        """The URL that opens ``path`` in a fresh Lab workspace (no tabs left from before)."""
+        tree = f"/tree/{path}" if path else ""
+        return f"{self.url}/lab{tree}?reset&token={self.token}"
+
+    def remember_descendants(self) -> None:
+        """Note every process the server has started so far (kernels and their children)."""
+        if self.proc is None:
+            return
+        try:
+            for p in psutil.Process(self.proc.pid).children(recursive=True):
+                try:
+                    self.descendants[p.pid] = (p.create_time(), " ".join(p.cmdline())[:160])
+                except psutil.Error:
+                    continue
+        except psutil.Error:
+            pass
+
+    def stop(self, grace: float = 15) -> list[str]:
+        """Shut the server down (kernels first) and return the processes that outlived it.
+
+        Jupyter Server sometimes hangs at interpreter exit after a clean shutdown, joining an idle
+        AnyIO worker thread (jupyterlab/jupyterlab#10442); by then its kernels are gone, so after
+        ``grace`` seconds the server's own process group is terminated.
+        """
+        if self.proc is None:
+            return []
+        self.remember_descendants()
+        if self.proc.poll() is None:
+            try:
+                for kernel in self.api("api/kernels", timeout=10) or []:
+                    self.api(f"api/kernels/{kernel['id']}", method="DELETE", timeout=30)
+                self.api("api/shutdown", method="POST", timeout=10)
+            except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+                pass
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                self._kill_group(signal.SIGTERM)
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    self._kill_group(signal.SIGKILL)
+                    self.proc.wait(5)
+        leftovers = self._leftovers()
+        for pid in leftovers:  # ours for sure: same PID and same start time as noted
+            try:
+                psutil.Process(pid).kill()
+            except psutil.Error:
+                pass
+        self.proc = None
+        return [f"{pid}: {self.descendants[pid][1]}" for pid in leftovers]
+
+    def _kill_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _leftovers(self, wait: float = 5) -> list[int]:
+        deadline = time.monotonic() + wait
+        while True:
+            alive = []
+            for pid, (created, _) in self.descendants.items():
+                try:
+                    p = psutil.Process(pid)
+                    if p.create_time() == created and p.status() != psutil.STATUS_ZOMBIE:
+                        alive.append(pid)
+                except psutil.Error:
+                    continue
+            if not alive or time.monotonic() > deadline:
+                return alive
+            time.sleep(0.2)

@@ -1,0 +1,339 @@
+"""The learner's journey in a real browser: JupyterLab in headless Chromium, driven by Playwright.
+
+One JupyterLab server (the venv's, with the project's configuration) serves a temporary copy of
+the course to all these tests, as a first-time learner would meet it. The tests:
+
+- open lesson 00, Run All, and see a live ipywidgets widget (not its text fallback) that talks to
+  the kernel, and a matplotlib figure;
+- press Validate on every released notebook: blank, it names the failing cell; with the reference
+  answer typed in, it reports success;
+- open nbgrader's Assignment List and Course List: no error, though there is no shared exchange;
+- check that nothing pops up to ask the learner anything (the Jupyter news toast).
+
+Screenshots are saved under each test's tmp_path (paths printed; run with -s to see them) and,
+if MPCOURSE_ARTIFACTS names a folder, copied to its browser/ subfolder.
+Debian's Chromium is required (``apt-get install chromium``); without it the tests skip, unless
+MPCOURSE_REQUIRE_BROWSER=1 (set by .ci/run) makes them fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from browser_lab import ROOT, LabServer, chromium_path, copy_course, launch_chromium, snapshot
+from conftest import TAG, leftover_processes, new_tag
+from nbgrader_harness import Course
+
+# One JupyterLab and one browser for all these tests: under `pytest -n 3 --dist loadgroup`
+# (make test) the group keeps them on the same worker.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+LESSON_00 = "notebooks/00_welcome.ipynb"
+RELEASED = sorted(
+    p.relative_to(ROOT / "release").as_posix() for p in (ROOT / "release").glob("*/*.ipynb")
+)
+COURSE_ID = "multiprocessing-course"
+DIALOG = ".jp-Dialog:has(.jp-Dialog-header:has-text('Validation'))"
+ACTIVE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("MPCOURSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}, and MPCOURSE_REQUIRE_BROWSER=1 requires the browser tests")
+    pytest.skip(reason)
+
+
+def browser_processes() -> dict[int, str]:
+    """Chromium and Playwright driver processes started by this test process."""
+    found = {}
+    for p in psutil.Process().children(recursive=True):
+        try:
+            cmd = " ".join(p.cmdline())
+            if p.status() != psutil.STATUS_ZOMBIE and ("chromium" in cmd or "playwright" in cmd):
+                found[p.pid] = cmd[:120]
+        except psutil.Error:
+            continue
+    return found
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+# Session scope, not module: under xdist a worker may run other modules' tests between these,
+# and a module fixture would then stop and restart JupyterLab and the browser each time.
+@pytest.fixture(scope="session")
+def playwright_api():
+    if chromium_path() is None:
+        unavailable("Debian's chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (python -m pip install -e '.[test]')")
+    return sync_playwright
+
+
+@pytest.fixture(scope="session")
+def lab(playwright_api, tmp_path_factory):
+    """JupyterLab serving a temporary copy of the course; stopped with no process left behind."""
+    opened = [LESSON_00] + [f"release/{nb}" for nb in RELEASED]
+    repo_before = snapshot(opened)
+    base = tmp_path_factory.mktemp("lab")
+    tag = new_tag("browser")  # inherited by the server, its kernels and their workers
+    server = LabServer(copy_course(base / "course"), base / "home", extra_env={TAG: tag})
+    server.start()
+    try:
+        yield server
+    finally:
+        leftovers = server.stop()
+    assert not leftovers, f"processes outlived JupyterLab: {leftovers}"
+    assert not leftover_processes(tag), "processes started by JupyterLab are still running"
+    after = snapshot(opened)
+    changed = sorted(k for k in after if after[k] != repo_before.get(k))
+    assert not changed, (
+        f"{changed} changed in the repository while the browser tests ran: JupyterLab must only "
+        "touch its temporary copy (or someone edited these files meanwhile)"
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api, lab):
+    before = set(browser_processes())
+    with playwright_api() as pw:
+        chromium = launch_chromium(pw)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    deadline = time.monotonic() + 10
+    while left := {pid: cmd for pid, cmd in browser_processes().items() if pid not in before}:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert not left, f"browser processes left running: {left}"
+
+
+@pytest.fixture
+def page(browser, lab):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(90_000)  # a loaded 2-core machine is slow
+    yield page
+    context.close()
+    lab.remember_descendants()
+    for kernel in lab.api("api/kernels"):  # one kernel at a time on a small machine
+        lab.api(f"api/kernels/{kernel['id']}", method="DELETE")
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def screenshot(page, tmp_path: Path, name: str) -> Path:
+    """Save a screenshot under the test's tmp_path (and under $MPCOURSE_ARTIFACTS, if set, so that
+    CI can keep it: pytest deletes all but its last three temporary folders)."""
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path))
+    print(f"screenshot: {path}")
+    if os.environ.get("MPCOURSE_ARTIFACTS"):
+        keep = Path(os.environ["MPCOURSE_ARTIFACTS"]) / "browser" / f"{tmp_path.name}-{name}.png"
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, keep)
+    return path
+
+
+def open_in_lab(page, lab: LabServer, path: str = "") -> None:
+    """Open Lab (at ``path``, a notebook) in a fresh workspace and wait until it is usable."""
+    page.goto(lab.lab_url(path))
+    page.wait_for_selector("#jp-main-statusbar")
+    if path.endswith(".ipynb"):
+        page.wait_for_selector(f"{ACTIVE_NOTEBOOK} .jp-Notebook .jp-Cell")
+        # the kernel has started and answered
+        page.wait_for_selector("#jp-main-statusbar >> text=/\\| Idle/", timeout=90_000)
+
+
+def toasts(page) -> list[str]:
+    return [t.strip() for t in page.locator(".Toastify__toast").all_inner_texts()]
+
+
+def assert_nothing_asks_the_learner(page) -> None:
+    shown = toasts(page)
+    assert not shown, f"a notification pops up for the learner: {shown}"
+
+
+def run_all(page) -> None:
+    """Run > Run All Cells, as a learner does, and wait until every code cell has run."""
+    page.click("#jp-MainMenu >> text=Run")
+    page.click("li.lm-Menu-item:has-text('Run All Cells')")
+    page.wait_for_function(
+        """sel => {
+            const prompts = [...document.querySelectorAll(sel + ' .jp-CodeCell .jp-InputPrompt')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""",
+        arg=ACTIVE_NOTEBOOK,
+        timeout=120_000,
+    )
+
+
+def validate(page, tmp_path: Path, name: str) -> str:
+    """Press Validate in the notebook toolbar and return the text of nbgrader's result dialog."""
+    page.locator(f"{ACTIVE_NOTEBOOK} .validate-button").click()
+    dialog = page.locator(DIALOG)
+    dialog.wait_for(timeout=180_000)
+    text = dialog.inner_text()
+    screenshot(page, tmp_path, name)
+    dialog.locator("button:has-text('Ok')").click()
+    dialog.wait_for(state="detached")
+    return text
+
+
+def restore_release(lab: LabServer, notebook: str) -> Path:
+    """Put the pristine released notebook back in the served copy (another test may have edited it)."""
+    target = lab.root / "release" / notebook
+    shutil.copy(ROOT / "release" / notebook, target)
+    return target
+
+
+# -- the learner's first launch ----------------------------------------------------------------
+
+
+def test_first_launch_asks_the_learner_nothing(lab, page, tmp_path):
+    """The course's Lab settings (helpers.labsetup) are in force, and no toast appears."""
+    schema = lab.api("lab/api/settings/@jupyterlab/apputils-extension:notification")["schema"]
+    defaults = {k: v.get("default") for k, v in schema["properties"].items()}
+    assert defaults["fetchNews"] == "false", (
+        "JupyterLab would ask about Jupyter news: run `python -m helpers.labsetup` (make install)"
+    )
+    assert defaults["checkForUpdates"] is False
+    open_in_lab(page, lab)
+    page.wait_for_selector(".jp-DirListing-item")  # the file browser shows the course
+    page.wait_for_timeout(4000)  # the news question comes a moment after start-up, if at all
+    screenshot(page, tmp_path, "first-launch")
+    assert_nothing_asks_the_learner(page)
+
+
+def test_lesson_00_runs_with_a_live_widget_and_a_figure(lab, page, tmp_path):
+    assert (lab.root / LESSON_00).exists(), f"{LESSON_00} is missing"
+    code_cells = sum(c.cell_type == "code" for c in nbformat.read(lab.root / LESSON_00, 4).cells)
+    open_in_lab(page, lab, LESSON_00)
+    nb = page.locator(f"{ACTIVE_NOTEBOOK} .jp-Notebook")
+    assert nb.locator(".jp-CodeCell").count() == code_cells, "every cell is in the page"
+    run_all(page)
+    outputs = nb.locator(".jp-OutputArea-output")
+    # A rendered widget, not its text fallback such as "Button(description=...)".
+    widget = outputs.locator(".jupyter-widgets").first
+    widget.wait_for(state="visible")
+    figure = outputs.locator("img").first
+    figure.wait_for(state="visible")
+    assert figure.evaluate("img => img.naturalWidth") > 100, "the figure did not load"
+    figure.scroll_into_view_if_needed()
+    screenshot(page, tmp_path, "lesson-00-figure")
+    text = "\n".join(outputs.all_inner_texts())
+    assert "Error displaying widget" not in text
+    assert not re.search(r"^\w+\((description|value)=", text, re.MULTILINE), (
+        "a widget was shown as text: the widget extension is not working"
+    )
+    assert "[FIX]" not in text, f"the doctor found a problem in Lab's kernel:\n{text}"
+    assert outputs.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0, (
+        "a cell wrote to stderr or raised"
+    )
+    # The widget is live: a click goes to the kernel and the answer comes back into the page.
+    button = outputs.locator(".jupyter-widgets button").first
+    if button.count():
+        widget_out = outputs.locator(".jupyter-widgets.widget-output, .widget-output")
+        before = "\n".join(widget_out.all_inner_texts())
+        button.scroll_into_view_if_needed()
+        button.click()
+        page.wait_for_function(
+            """([sel, before]) => [...document.querySelectorAll(sel)]
+                   .map(e => e.innerText).join('\\n').trim() !== before.trim()""",
+            arg=[f"{ACTIVE_NOTEBOOK} .widget-output", before],
+            timeout=60_000,
+        )
+        screenshot(page, tmp_path, "lesson-00-widget-clicked")
+    else:
+        screenshot(page, tmp_path, "lesson-00-widget")
+    assert_nothing_asks_the_learner(page)
+
+
+# -- Validate ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("notebook", RELEASED)
+def test_validate_names_the_failing_cell_of_the_blank_notebook(lab, page, tmp_path, notebook):
+    restore_release(lab, notebook)
+    open_in_lab(page, lab, f"release/{notebook}")
+    text = validate(page, tmp_path, "validate-blank")
+    assert "The following cell failed:" in text, text
+    assert "Success!" not in text
+    assert_nothing_asks_the_learner(page)
+
+
+@pytest.mark.parametrize("notebook", RELEASED)
+def test_validate_passes_the_reference_answer_typed_in(lab, page, tmp_path, notebook):
+    assignment, name = notebook.split("/")
+    stem = Path(name).stem
+    answers = Course(lab.root).reference_answers(assignment, stem)
+    path = restore_release(lab, notebook)
+    released = nbformat.read(path, as_version=4)
+    slots = [
+        (i, c.metadata["nbgrader"]["grade_id"])
+        for i, c in enumerate(released.cells)
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    ]
+    assert slots and {g for _, g in slots} == set(answers)
+
+    open_in_lab(page, lab, f"release/{notebook}")
+    cells = page.locator(f"{ACTIVE_NOTEBOOK} .jp-Notebook .jp-Cell")
+    assert cells.count() == len(released.cells)
+    for index, grade_id in slots:  # type the answer as a learner would (paste over the stub)
+        editor = cells.nth(index).locator(".cm-content")
+        editor.scroll_into_view_if_needed()
+        editor.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(answers[grade_id])
+        page.keyboard.press("Escape")
+    screenshot(page, tmp_path, "answers-typed")
+    text = validate(page, tmp_path, "validate-reference")
+    assert "Success! Your notebook passes all the tests." in text, text
+    saved = nbformat.read(path, as_version=4)  # Validate saved what was typed, then graded it
+    assert [saved.cells[i].source for i, _ in slots] == [answers[g] for _, g in slots]
+    assert_nothing_asks_the_learner(page)
+
+
+# -- nbgrader's lists, with no shared exchange ---------------------------------------------------
+
+
+def test_assignment_list_and_course_list_show_no_error(lab, page, tmp_path):
+    assert lab.api(f"assignments?course_id={COURSE_ID}")["success"] is True
+    assert lab.api("courses")["success"] is True
+    formgraders = lab.api("formgraders")
+    assert formgraders["success"] is True
+    assert [(c["course_id"], c["kind"]) for c in formgraders["value"]] == [(COURSE_ID, "local")]
+    assert lab.api("formgrader/api/status") == {"status": True}, "formgrader is for instructors"
+    assert (lab.home / "data" / "nbgrader_exchange").is_dir(), "the learner's private exchange"
+
+    open_in_lab(page, lab)
+    page.click("#jp-MainMenu >> text=Nbgrader")
+    page.click("li.lm-Menu-item:has-text('Assignment List')")
+    panel = page.locator("#nbgrader-assignment-list")
+    panel.locator("text=There are no assignments to fetch").wait_for(state="visible")
+    page.wait_for_timeout(500)
+    screenshot(page, tmp_path, "assignment-list")
+    text = panel.inner_text()
+    assert "does not exist" not in text and "Error" not in text, text
+    for section in ["released", "fetched", "submitted"]:
+        assert not panel.locator(f"#{section}_assignments_list_error").is_visible()
+
+    page.click("#jp-MainMenu >> text=Nbgrader")
+    page.click("li.lm-Menu-item:has-text('Course List')")
+    courses = page.locator("#nbgrader-course-list")
+    courses.locator(f"text={COURSE_ID}").wait_for(state="visible")
+    screenshot(page, tmp_path, "course-list")
+    assert "Error" not in courses.inner_text()
+    assert_nothing_asks_the_learner(page)
