@@ -1,0 +1,778 @@
+"""Grading tools for the queue assignment: a producer/consumer pipeline, checked from outside.
+
+The learner writes ``consume(tasks, results, func)`` (the loop each consumer process runs) and
+``run_pipeline(func, items, n_consumers)`` (the parent: start the consumers, feed the items and
+one sentinel per consumer, collect every result, then join). The test cells never call them
+directly:
+
+- :func:`feed_consumer` runs ``consume`` in the sandbox's own process, on queues it prepared,
+  and reports whether it returned at the sentinel and what it put on ``results``.
+- :func:`bounded_pipeline` runs ``run_pipeline`` under :func:`helpers.grading.run_bounded`,
+  wrapped in :func:`trace_pipeline`. Inside the sandbox the trace records every process the
+  pipeline starts (whether it was joined when ``run_pipeline`` returned, and its exit code),
+  every call of ``func`` from whichever process made it (so that "each item exactly once" can be
+  checked), and the queues it creates. A watchdog thread interrupts a pipeline that is stuck
+  (SIGUSR1, turned into an exception in the sandbox's main thread) and notes the line of
+  ``run_pipeline`` it was waiting at, so that the learner is told what the wait was for.
+- :func:`pipeline_report` turns a run into its :class:`PipelineRun`, or raises
+  ``AssertionError`` with a message that says what to fix.
+
+Everything a consumer process may run (:class:`CountedCall`, :func:`one_mebibyte`) is top-level
+in this module, so it pickles under fork, spawn and forkserver.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import queue as queue_module
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing import process as mp_process
+from multiprocessing import queues as mp_queues
+from typing import Any
+
+from helpers.grading import BoundedRun, run_bounded
+
+#: What tells a consumer to stop: one per consumer, after the items.
+SENTINEL = None
+
+#: The size of each result of :func:`one_mebibyte`: far more than a pipe holds (64 KiB on Linux).
+MEBIBYTE = 1 << 20
+
+
+# --- run in consumer processes ------------------------------------------------------------------
+
+
+def one_mebibyte(item: int) -> bytes:
+    """Return 1 MiB of the byte ``item % 256``: a result far bigger than a pipe's buffer.
+
+    A consumer process that puts such a result on a queue cannot exit until another process has
+    read most of it from the queue's pipe.
+    """
+    return bytes([item % 256]) * MEBIBYTE
+
+
+class CountedCall:
+    """A picklable wrapper around ``func`` that logs every call to a file, from any process.
+
+    Each call appends one line, ``<end time>\\t<repr(item)>``, to ``path`` once ``func(item)`` has
+    returned or raised; the grader reads the file to count how often each item was processed,
+    wherever it ran. The wrapper returns (or raises) exactly what ``func`` does.
+    """
+
+    def __init__(self, func: Callable[[Any], Any], path: str) -> None:
+        self.func = func
+        self.path = path
+        self.__name__ = getattr(func, "__name__", type(func).__name__)
+
+    def __call__(self, item: Any) -> Any:
+        try:
+            return self.func(item)
+        finally:
+            with open(self.path, "a", encoding="utf-8") as log:
+                log.write(f"{time.time():.6f}\t{item!r}\n")
+
+    def __repr__(self) -> str:
+        return f"<function {self.__name__}>"
+
+
+def _read_calls(path: str) -> list[tuple[float, str]]:
+    """The ``(end time, repr(item))`` lines a :class:`CountedCall` wrote to ``path``."""
+    try:
+        with open(path, encoding="utf-8") as log:
+            lines = log.read().splitlines()
+    except OSError:
+        return []
+    calls = []
+    for line in lines:
+        stamp, _, text = line.partition("\t")
+        try:
+            calls.append((float(stamp), text))
+        except ValueError:
+            continue
+    return calls
+
+
+# --- the consumer on its own ----------------------------------------------------------------------
+
+
+@dataclass
+class ConsumerRun:
+    """What ``consume(tasks, results, func)`` did with ``items`` followed by one sentinel.
+
+    ``returned`` is True when it returned within the time limit; ``error`` is ``(type, message)``
+    of what it raised, or None; ``pairs`` is everything it put on ``results``, in order;
+    ``called_with`` the arguments it called ``func`` with; ``left_on_tasks`` what it left on the
+    task queue (a consumer that stops at its sentinel leaves nothing).
+    """
+
+    returned: bool
+    error: tuple[str, str] | None
+    pairs: list[Any]
+    called_with: list[Any]
+    left_on_tasks: list[Any]
+
+    @property
+    def error_text(self) -> str:
+        """``"TypeError: message"`` (or just the type when there is no message), or ''."""
+        if self.error is None:
+            return ""
+        etype, message = self.error
+        return f"{etype}: {message}" if message else etype
+
+
+class _Recorder:
+    """``func`` that also remembers its arguments (in-process only: used by feed_consumer)."""
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+        self.args: list[Any] = []
+        self.__name__ = getattr(func, "__name__", "func")
+
+    def __call__(self, item: Any) -> Any:
+        self.args.append(item)
+        return self.func(item)
+
+
+def feed_consumer(
+    consume: Callable[..., Any],
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    timeout: float = 3.0,
+) -> ConsumerRun:
+    """Run ``consume(tasks, results, func)`` on a task queue holding ``items`` and one sentinel.
+
+    It runs in a thread of the calling process (call this through ``run_bounded``), so no process
+    is started and ``func`` need not pickle. The queues are ``queue.Queue`` objects: they have the
+    ``get``/``put`` a consumer uses, without a feeder thread, so what ``consume`` put can be read
+    back at once and completely. ``timeout`` bounds the wait for ``consume`` to return.
+    """
+    tasks: queue_module.Queue[Any] = queue_module.Queue()
+    results: queue_module.Queue[Any] = queue_module.Queue()
+    for item in items:
+        tasks.put(item)
+    tasks.put(SENTINEL)
+    recorder = _Recorder(func)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            consume(tasks, results, recorder)
+            box["returned"] = True
+        except BaseException as exc:  # noqa: BLE001 - report whatever the learner's code raised
+            box["error"] = (type(exc).__name__, str(exc))
+
+    thread = threading.Thread(target=target, daemon=True, name="consume")
+    thread.start()
+    thread.join(timeout)
+    return ConsumerRun(
+        returned=bool(box.get("returned")),
+        error=box.get("error"),
+        pairs=_drain_now(results),
+        called_with=list(recorder.args),
+        left_on_tasks=[] if thread.is_alive() else _drain_now(tasks),
+    )
+
+
+def _drain_now(q: queue_module.Queue[Any]) -> list[Any]:
+    """Everything on ``q`` now."""
+    got = []
+    while True:
+        try:
+            got.append(q.get_nowait())
+        except queue_module.Empty:
+            return got
+
+
+# --- the pipeline, traced in the sandbox ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessReport:
+    """One process that ``run_pipeline`` started.
+
+    ``state`` is what it was when ``run_pipeline`` returned: ``"joined"`` (ended and reaped),
+    ``"finished"`` (ended, but nobody joined it: a zombie) or ``"running"``. ``exitcode`` is the
+    code it ended with, at most a few seconds later; None if it had to be killed then.
+    """
+
+    name: str
+    pid: int | None
+    daemon: bool
+    state: str
+    exitcode: int | None
+
+
+@dataclass(frozen=True)
+class Stuck:
+    """Where a pipeline that did not finish was waiting when the watchdog stopped it.
+
+    ``reason`` is ``"deadline"`` (it ran out of time), ``"ended"`` (every process it started had
+    ended, yet it was still waiting) or ``"join"`` (it kept waiting in ``join()`` long after the
+    last item was processed). ``line`` is the line of ``run_pipeline`` it was at, ``waiting_in``
+    is ``"join"``, ``"get"`` or ``"other"``, and ``unread`` counts the queues that still held data
+    nobody had read.
+    """
+
+    reason: str
+    after: float
+    line: str
+    waiting_in: str
+    unread: int
+
+
+@dataclass
+class PipelineRun:
+    """What one call of ``run_pipeline`` did, as recorded by :func:`trace_pipeline`.
+
+    ``value`` is what it returned; ``calls`` maps every item to the number of times ``func`` was
+    called with it, in any process; ``other_calls`` lists (as reprs) arguments ``func`` got that
+    were not items. ``processes`` are the processes it started, ``parent_pid`` the process it ran
+    in. ``stuck`` says where it waited if the watchdog had to stop it; ``error`` is ``(type,
+    message, traceback)`` of an exception it raised.
+    """
+
+    value: Any
+    items: list[Any]
+    n_consumers: int
+    calls: dict[Any, int]
+    other_calls: list[str]
+    processes: list[ProcessReport]
+    parent_pid: int
+    seconds: float
+    stuck: Stuck | None = None
+    error: tuple[str, str, str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when run_pipeline returned normally, without being stopped."""
+        return self.stuck is None and self.error is None
+
+    @property
+    def pids(self) -> set[int]:
+        """PIDs of the processes run_pipeline started."""
+        return {p.pid for p in self.processes if p.pid is not None}
+
+
+class _Interrupted(BaseException):
+    """Raised in the sandbox's main thread by the watchdog, to stop a stuck pipeline.
+
+    A BaseException, so that a learner's ``except Exception:`` does not swallow it.
+    """
+
+
+def _process_running(proc: Any) -> bool:
+    """True while ``proc`` runs; False once it ended, reaped or not. Never reaps it."""
+    import psutil
+
+    if proc.pid is None:
+        return False
+    try:
+        return psutil.Process(proc.pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:
+        return False
+
+
+def _state_at_return(proc: Any) -> str:
+    """``"joined"``, ``"finished"`` (a zombie nobody joined) or ``"running"``. Never reaps."""
+    import psutil
+
+    try:
+        status = psutil.Process(proc.pid).status()
+    except psutil.Error:
+        return "joined"
+    if status in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+        return "finished"
+    return "running"
+
+
+_JOIN_CODE = mp_process.BaseProcess.join.__code__
+_GET_CODES = {
+    mp_queues.Queue.get.__code__,
+    mp_queues.SimpleQueue.get.__code__,
+    mp_queues.JoinableQueue.join.__code__,
+}
+
+
+def _where(frame: Any, code: Any) -> tuple[str, str]:
+    """The line of ``code`` in ``frame``'s stack, and whether it waits in join, get or other."""
+    chain = []
+    while frame is not None:
+        chain.append(frame)
+        frame = frame.f_back
+    line = ""
+    inner: list[Any] = chain
+    for i, f in enumerate(chain):
+        if f.f_code is code:
+            line = linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
+            inner = chain[:i]
+            break
+    codes = {f.f_code for f in inner}
+    if _JOIN_CODE in codes:
+        waiting = "join"
+    elif codes & _GET_CODES:
+        waiting = "get"
+    else:
+        waiting = "other"
+    return line, waiting
+
+
+def _unread_queues(queues: list[Any]) -> int:
+    """How many of the queues hold data that nobody has read yet."""
+    count = 0
+    for q in list(queues):
+        try:
+            if not q.empty():
+                count += 1
+        except Exception:  # noqa: BLE001 - a closed queue says nothing
+            continue
+    return count
+
+
+def trace_pipeline(
+    pipeline: Callable[..., Any],
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    n_consumers: int = 2,
+    *,
+    stuck_after: float = 7.0,
+    ended_patience: float = 1.5,
+    join_patience: float = 4.0,
+    grace: float = 2.0,
+) -> PipelineRun:
+    """Call ``pipeline(func, list(items), n_consumers)`` and record what it did (in the sandbox).
+
+    Call it through :func:`helpers.grading.run_bounded` (see :func:`bounded_pipeline`): it
+    patches ``multiprocessing`` in the calling process while the pipeline runs, and interrupts
+    the calling process's main thread with SIGUSR1 when the pipeline is stuck: after
+    ``stuck_after`` seconds; ``ended_patience`` seconds after every process it started had ended;
+    or once it has waited in ``join()`` for ``join_patience`` seconds although every item was
+    processed and every process was started that long ago. After it returns, processes it left
+    get ``grace`` seconds to end, then are killed. Exceptions it raises are reported in the
+    :class:`PipelineRun`, not raised.
+    """
+    items = list(items)
+    me = os.getpid()
+    tmp = tempfile.mkdtemp(prefix="mpcourse-calls-")
+    log_path = os.path.join(tmp, "calls")
+    open(log_path, "w").close()
+    counted = CountedCall(func, log_path)
+    started: list[tuple[Any, float]] = []  # (process, time.time() when started)
+    queues: list[Any] = []  # strong references: see the end
+    exit_codes: dict[int, int | None] = {}
+
+    original_start = mp_process.BaseProcess.start
+    original_close = mp_process.BaseProcess.close
+    original_queue_init = mp_queues.Queue.__init__
+    original_simple_queue_init = mp_queues.SimpleQueue.__init__
+
+    def start(self: Any) -> None:
+        original_start(self)
+        if os.getpid() == me:
+            started.append((self, time.time()))
+
+    def close(self: Any) -> None:
+        if os.getpid() == me:
+            try:
+                exit_codes[id(self)] = self.exitcode
+            except ValueError:
+                pass
+        original_close(self)
+
+    def queue_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_queue_init(self, *args, **kwargs)
+        if os.getpid() == me:
+            queues.append(self)
+
+    def simple_queue_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_simple_queue_init(self, *args, **kwargs)
+        if os.getpid() == me:
+            queues.append(self)
+
+    can_interrupt = (
+        hasattr(signal, "SIGUSR1")
+        and hasattr(signal, "pthread_kill")
+        and threading.current_thread() is threading.main_thread()
+    )
+    main_ident = threading.get_ident()
+    code = getattr(pipeline, "__code__", None)
+    done = threading.Event()
+    armed = threading.Event()
+    found: dict[str, Stuck] = {}
+    t0 = time.monotonic()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if armed.is_set():
+            armed.clear()
+            raise _Interrupted()
+
+    def diagnose(reason: str) -> None:
+        frame = sys._current_frames().get(main_ident)
+        line, waiting = _where(frame, code)
+        found["stuck"] = Stuck(reason, time.monotonic() - t0, line, waiting, _unread_queues(queues))
+
+    def watch() -> None:
+        ended_since: float | None = None
+        join_since: float | None = None
+        while not done.wait(0.1):
+            now = time.monotonic()
+            procs = list(started)
+            reason = None
+            if now - t0 >= stuck_after:
+                reason = "deadline"
+            if procs and not any(_process_running(p) for p, _ in procs):
+                ended_since = ended_since or now
+                if now - ended_since >= ended_patience:
+                    reason = reason or "ended"
+            else:
+                ended_since = None
+            frame = sys._current_frames().get(main_ident)
+            in_join = False
+            while frame is not None:
+                if frame.f_code is _JOIN_CODE:
+                    in_join = True
+                    break
+                frame = frame.f_back
+            join_since = (join_since or now) if in_join else None
+            if join_since is not None and now - join_since >= join_patience and procs:
+                calls = _read_calls(log_path)
+                seen = {text for _, text in calls}
+                last = max([t for _, t in procs] + [t for t, _ in calls])
+                if all(repr(x) in seen for x in items) and time.time() - last >= join_patience:
+                    reason = reason or "join"
+            if reason is None:
+                continue
+            diagnose(reason)
+            if not can_interrupt:
+                return
+            while not done.is_set():
+                armed.set()
+                try:
+                    signal.pthread_kill(main_ident, signal.SIGUSR1)
+                except (OSError, ValueError):
+                    return
+                done.wait(1.0)
+            return
+
+    previous_handler = signal.signal(signal.SIGUSR1, on_signal) if can_interrupt else None
+    mp_process.BaseProcess.start = start  # type: ignore[method-assign]
+    mp_process.BaseProcess.close = close  # type: ignore[method-assign]
+    mp_queues.Queue.__init__ = queue_init  # type: ignore[method-assign]
+    mp_queues.SimpleQueue.__init__ = simple_queue_init  # type: ignore[method-assign]
+    watchdog = threading.Thread(target=watch, daemon=True, name="pipeline-watchdog")
+    watchdog.start()
+    value = None
+    error = None
+    interrupted = False
+    try:
+        try:
+            value = pipeline(counted, items, n_consumers)
+        except _Interrupted:
+            armed.clear()
+            interrupted = True
+        except BaseException as exc:  # noqa: BLE001 - reported to the learner
+            error = (type(exc).__name__, str(exc), traceback.format_exc())
+    except _Interrupted:  # a second signal, while the first one was being handled
+        armed.clear()
+        interrupted = True
+    finally:
+        armed.clear()
+        done.set()
+        seconds = time.monotonic() - t0
+        mp_process.BaseProcess.start = original_start  # type: ignore[method-assign]
+        mp_process.BaseProcess.close = original_close  # type: ignore[method-assign]
+        mp_queues.Queue.__init__ = original_queue_init  # type: ignore[method-assign]
+        mp_queues.SimpleQueue.__init__ = original_simple_queue_init  # type: ignore[method-assign]
+        if can_interrupt:
+            signal.signal(signal.SIGUSR1, previous_handler)
+    watchdog.join(2)
+    stuck = found.get("stuck") if interrupted else None
+
+    states = [(p, _state_at_return(p)) for p, _ in started]
+    deadline = time.monotonic() + (0.5 if stuck else grace)
+    reports = []
+    for p, state in states:
+        if id(p) in exit_codes:
+            code_ = exit_codes[id(p)]
+        else:
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(2)
+                code_ = None
+            else:
+                code_ = p.exitcode
+        reports.append(ProcessReport(p.name, p.pid, bool(p.daemon), state, code_))
+    # Only now may the queues go: a consumer that was still starting when run_pipeline returned
+    # must find its queue's semaphores, or it crashes for a reason the joined test reports.
+    queues.clear()
+
+    calls = _read_calls(log_path)
+    shutil.rmtree(tmp, ignore_errors=True)
+    by_repr = {repr(x): x for x in items}
+    counts = {x: 0 for x in items}
+    other = []
+    for _, text in calls:
+        if text in by_repr:
+            counts[by_repr[text]] += 1
+        else:
+            other.append(text)
+    return PipelineRun(
+        value=value,
+        items=items,
+        n_consumers=n_consumers,
+        calls=counts,
+        other_calls=other,
+        processes=reports,
+        parent_pid=me,
+        seconds=seconds,
+        stuck=stuck,
+        error=error,
+    )
+
+
+def bounded_pipeline(
+    pipeline: Callable[..., Any],
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    n_consumers: int = 2,
+    *,
+    timeout: float = 10.0,
+) -> BoundedRun:
+    """Run ``pipeline(func, items, n_consumers)`` traced, in a sandbox; never hangs.
+
+    The watchdog stops a stuck pipeline after ``timeout - 1.5`` seconds at the latest (often much
+    sooner, see :func:`trace_pipeline`); ``timeout`` is the sandbox's own hard limit. The
+    returned run's ``value`` is a :class:`PipelineRun`; pass the run to :func:`pipeline_report`.
+    """
+    run = run_bounded(
+        trace_pipeline,
+        pipeline,
+        func,
+        list(items),
+        n_consumers,
+        stuck_after=max(1.0, timeout - 1.5),
+        timeout=timeout,
+    )
+    name = getattr(pipeline, "__name__", "run_pipeline")
+    fname = getattr(func, "__name__", "func")
+    shown = list(items)[:6]
+    listed = ", ".join(repr(x) for x in shown) + (", ..." if len(items) > len(shown) else "")
+    run.notes.append(f"{name}({fname}, [{listed}], {n_consumers})")
+    return run
+
+
+# --- explaining a run to the learner --------------------------------------------------------------
+
+
+def _tail(text: str, n: int = 3) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-n:])
+
+
+def _hint(run: BoundedRun, extra: str = "") -> str:
+    probe = BoundedRun(stderr=run.stderr, error_message=extra)
+    return probe.hint()
+
+
+def _signal_name(code: int) -> str:
+    """``"SIGTERM"`` for exit code -15, and so on."""
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def _some(k: int, total: int, verb: str = "") -> str:
+    """``"1 of the 2 consumer processes was"`` / ``"2 of the 2 ... were"`` (``verb="was"``)."""
+    if verb == "was" and k != 1:
+        verb = "were"
+    return f"{k} of the {total} consumer processes" + (f" {verb}" if verb else "")
+
+
+def explain_pipeline(run: BoundedRun) -> str:
+    """A learner-facing account of what went wrong in a :func:`bounded_pipeline` run, or ''."""
+    call = run.notes[0] if run.notes else "run_pipeline(...)"
+    if not run.ok:
+        return f"{call}: {run.explain()}"
+    report: PipelineRun = run.value
+    crashed = [p for p in report.processes if p.exitcode not in (0, None)]
+    output = _tail(run.stderr)
+    if report.error is not None:
+        etype, message, tb = report.error
+        parts = [f"{call} raised {etype}: {message}".rstrip(": ").rstrip(".") + "."]
+        if etype == "Empty":
+            parts.append("A results.get(timeout=...) waited in vain: no result arrived in time.")
+        if crashed:
+            parts.append(
+                f"{len(crashed)} of the {len(report.processes)} consumer processes "
+                "ended with an error before that."
+            )
+        hint = _hint(run, f"{message}\n{tb}")
+        if hint:
+            parts.append(hint)
+        text = " ".join(parts)
+        if output:
+            text += "\nThe processes' error output ended with:\n" + output
+        return text
+    stuck = report.stuck
+    if stuck is None:
+        return ""
+    parts = [f"{call} did not finish: it was stopped after {stuck.after:.0f} s."]
+    if stuck.line:
+        parts[0] = parts[0][:-1] + f", while it was waiting at this line:\n    {stuck.line}\n"
+    done = bool(report.calls) and all(report.calls.values())
+    if stuck.reason == "ended" and crashed:
+        parts.append(
+            f"All {len(report.processes)} consumer processes had already ended, "
+            f"{len(crashed)} of them with an error (exit code {crashed[0].exitcode}), so "
+            "the results it was waiting for could never come."
+        )
+        hint = _hint(run)
+        if hint:
+            parts.append(hint)
+    elif stuck.reason == "ended":
+        parts.append(
+            f"All {len(report.processes)} consumer processes had already ended, so no "
+            "more results could come. Collect exactly one result per item, and make "
+            "sure no consumer stops before it takes its sentinel."
+        )
+    elif stuck.waiting_in == "join" and stuck.unread:
+        parts.append(
+            "The consumer it was joining could not end, because results were still "
+            "waiting in the result queue. A process cannot exit until what it put on a "
+            "queue has gone into the queue's pipe, and a pipe holds only about 64 KiB "
+            "until someone reads it: join() waits for the consumer, the consumer waits "
+            "for you to read. Collect every result first, THEN join the consumers."
+        )
+    elif stuck.waiting_in == "join":
+        parts.append(
+            ("Every item had been processed, but " if done else "")
+            + "the consumer it was joining had not ended: it was still waiting for "
+            "work. Put one sentinel (None) on the task queue for each consumer, after "
+            "the items, so that every consumer's loop ends."
+        )
+    elif stuck.waiting_in == "get":
+        processed = sum(1 for n in report.calls.values() if n)
+        parts.append(
+            f"It was waiting for a result that never came ({processed} of "
+            f"{len(report.calls)} items had been processed). Put every item on the "
+            "task queue, and call results.get(timeout=...) once per item."
+        )
+    else:
+        parts.append(
+            "Look for a wait that never ends: a get() with no item coming, a join() on "
+            "a process that is still blocked, or a missing sentinel."
+        )
+    text = parts[0] + " ".join(parts[1:]) if parts[0].endswith("\n") else " ".join(parts)
+    if output and crashed:
+        text += "\nThe processes' error output ended with:\n" + output
+    return text
+
+
+def pipeline_report(run: BoundedRun) -> PipelineRun:
+    """The :class:`PipelineRun` of a run that finished, or AssertionError saying what to fix."""
+    message = explain_pipeline(run)
+    if message:
+        raise AssertionError(message)
+    return run.value
+
+
+def describe_consumers(report: PipelineRun, records: Sequence[Any]) -> str:
+    """Explain, for a learner, which processes processed the items (TaskRecords of ``probe``)."""
+    pids = {r.pid for r in records}
+    n = report.n_consumers
+    if not report.processes:
+        return (
+            f"run_pipeline started no process, so every item was processed in its own process "
+            f"(PID {report.parent_pid}), one after another. Start n_consumers ({n}) Processes "
+            "that run queue_consumer.consume, and let them take the items from the task "
+            "queue."
+        )
+    if report.parent_pid in pids:
+        return (
+            "some items were processed by run_pipeline itself, not by the consumers: put "
+            "every item on the task queue and let the consumers call func."
+        )
+    if len(report.processes) < n:
+        return (
+            f"run_pipeline(..., n_consumers={n}) started {len(report.processes)} process(es). "
+            "Start n_consumers consumer processes, in a loop."
+        )
+    if len(report.processes) > n:
+        return (
+            f"run_pipeline(..., n_consumers={n}) started {len(report.processes)} processes. "
+            "Start exactly n_consumers consumers, each taking many items: not one process "
+            "per item."
+        )
+    if len(pids) < 2:
+        return (
+            "a single consumer took every item. Start all the consumers before you wait for "
+            "results, so that they work at the same time."
+        )
+    return f"the items were processed by {len(pids)} consumer processes."
+
+
+def describe_joins(report: PipelineRun) -> str:
+    """Say which consumer processes were not joined when run_pipeline returned, and the fix."""
+    not_joined = [p for p in report.processes if p.state != "joined"]
+    if not not_joined:
+        return f"all {len(report.processes)} consumer processes were joined."
+    running = sum(1 for p in not_joined if p.state == "running")
+    finished = len(not_joined) - running
+    states = []
+    if running:
+        states.append(f"{running} still running")
+    if finished:
+        states.append(f"{finished} ended but never joined")
+    return (
+        f"When run_pipeline returned, {_some(len(not_joined), len(report.processes))} had not "
+        f"been joined ({' and '.join(states)}). After collecting the results, call "
+        "join(timeout=...) on every consumer, so that none is left running or unreaped."
+    )
+
+
+def describe_exits(report: PipelineRun, stderr: str = "") -> str:
+    """Explain, for a learner, how the consumer processes ended (and what to do about it).
+
+    ``stderr`` is the run's captured error output; its last lines are quoted when a consumer
+    ended with an error.
+    """
+    total = len(report.processes)
+    never = [p for p in report.processes if p.exitcode is None]
+    stopped = [p for p in report.processes if p.exitcode is not None and p.exitcode < 0]
+    failed = [p for p in report.processes if p.exitcode is not None and p.exitcode > 0]
+    if never:
+        return (
+            f"{_some(len(never), total, 'was')} still waiting for work after run_pipeline returned, "
+            "and never ended. Put one sentinel (None) on the task queue for each consumer, "
+            "after the items."
+        )
+    if stopped:
+        code = stopped[0].exitcode or 0
+        return (
+            f"{_some(len(stopped), total, 'was')} stopped by {_signal_name(code)} (exit code {code}) "
+            "instead of ending by themselves. Do not terminate() or kill() the consumers: put "
+            "one sentinel (None) per consumer on the task queue, so that each returns from "
+            "consume, then join them."
+        )
+    if failed:
+        text = (
+            f"{_some(len(failed), total)} ended with an error (exit code {failed[0].exitcode}). "
+            "A consumer must return from consume when it takes the sentinel None, without "
+            "calling func on it."
+        )
+        tail = _tail(stderr)
+        if tail:
+            text += "\nThe processes' error output ended with:\n" + tail
+        return text
+    return f"all {total} consumer processes ended normally."
