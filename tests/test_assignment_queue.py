@@ -22,6 +22,9 @@ import pytest
 from conftest import ROOT, TAG, leftover_processes, new_tag
 from nbgrader_harness import Course
 
+# One worker grades the whole catalogue (a module-scoped fixture) when the suite runs in parallel.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("assignment_queue")]
+
 ASSIGNMENT = "queue"
 NB = "queue"
 
