@@ -1,0 +1,1579 @@
+"""Grading tools for the lock assignment: a lock, a semaphore and an event, checked from outside.
+
+The learner writes three child-side functions, each in a module file written with ``%%writefile``
+(a child started with spawn must import them): ``bank.deposit(balance, lock, amount, times)``,
+``limited.run_with_slot(semaphore, func, item)`` and ``starting.wait_for_start(start, func, item,
+results, timeout=10)``; and one parent-side function in the notebook, ``start_together(func,
+items)``. The test cells never run them directly. They call the checks below through
+:func:`helpers.grading.run_bounded`, so that a hang, a crash or a leaked process costs one test:
+
+- :func:`deposit_race` runs several depositor processes at once on a :class:`SharedBalance`, whose
+  read-modify-write window is widened on purpose (every read of ``.value`` pauses 1 ms), so that
+  a deposit without the lock loses updates on *every* run and a correct one never does. A
+  :class:`TracedLock` counts how the lock was used, and each process reports when it first and
+  last touched the balance, so that a lock held around the whole loop (the processes ran one after
+  another) is told apart from one held around each update (their deposits interleave).
+- :func:`slot_check` runs more processes than a :class:`TracedSemaphore` has slots, each calling
+  ``run_with_slot`` with an instrumented task, so that the most tasks running at once can be
+  measured, and a slot that was never given back is reported instead of hanging.
+- :func:`start_check` runs ``wait_for_start`` in several processes on a :class:`TracedEvent` that
+  the grader sets at a known time, once every worker said "ready".
+- :func:`together_run` calls ``start_together`` in the calling process (the sandbox) with
+  ``multiprocessing`` patched: it records when ``Event.set()`` is called, checks every process
+  target before it starts (a lambda or a function defined in the notebook is refused with a
+  message), swaps the learner's ``wait_for_start`` for :class:`ReferenceStarter` (so that only
+  ``start_together`` is tested), and stops a call that waits for ever with a watchdog.
+
+:func:`race_report`, :func:`slot_report`, :func:`start_report` and :func:`together_report` turn a
+:class:`~helpers.grading.BoundedRun` into the run's report, or raise ``AssertionError`` with a
+message that says what to fix. Everything that runs in a child process is top-level in this
+module, so it pickles under fork, spawn and forkserver.
+"""
+
+from __future__ import annotations
+
+import linecache
+import multiprocessing
+import os
+import queue as queue_module
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing import process as mp_process
+from multiprocessing import synchronize as mp_synchronize
+from typing import Any
+
+from helpers.grading import BoundedRun
+from helpers.safety import NotSpawnSafeError, _describe, _problem, check_spawn_safe
+from helpers.timeline import TaskRecord, max_concurrency, overlapping_pairs
+
+__all__ = [
+    "DepositRace",
+    "DepositorReport",
+    "LockWaitTooLong",
+    "ReferenceStarter",
+    "SharedBalance",
+    "SlotReport",
+    "SlotRun",
+    "SlotWaitTooLong",
+    "StartRun",
+    "TogetherRun",
+    "TracedEvent",
+    "TracedLock",
+    "TracedSemaphore",
+    "UnboundedWait",
+    "WaiterReport",
+    "deposit_race",
+    "depositor",
+    "race_report",
+    "signal_waiter",
+    "slot_check",
+    "slot_report",
+    "slot_taker",
+    "start_check",
+    "start_report",
+    "together_report",
+    "together_run",
+]
+
+
+# ================================================================================================
+# Instruments: shared objects that record, in each process, how the learner's code used them
+# ================================================================================================
+
+
+class LockWaitTooLong(RuntimeError):
+    """A :class:`TracedLock` was waited for longer than its patience: it was never released."""
+
+
+class SlotWaitTooLong(RuntimeError):
+    """A :class:`TracedSemaphore` had no free slot for longer than its patience."""
+
+
+class UnboundedWait(RuntimeError):
+    """``TracedEvent.wait()`` was called without a timeout and the event was not set in time."""
+
+
+# Writes to any SharedBalance made by this process; TracedLock reads it to count the deposits made
+# while it was held.
+_writes_here = 0
+
+
+class SharedBalance:
+    """A shared integer (like ``multiprocessing.RawValue("q")``) whose updates are easy to lose.
+
+    Every read of ``.value`` pauses ``pause`` seconds after reading, so the gap between reading the
+    balance and writing it back (``balance.value += amount``) is wide: processes that update it
+    without a lock lose updates on every run, not once in a while. It has no lock of its own
+    (``get_lock()`` raises ``AttributeError``, as for a ``RawValue``).
+
+    It travels to a child only as a ``Process`` argument. Each process's copy counts its own
+    ``reads`` and ``writes`` of ``.value`` and notes the ``time.time()`` of its ``first`` and
+    ``last`` access. :meth:`peek` reads the number without pausing or counting.
+    """
+
+    def __init__(self, initial: int = 0, pause: float = 0.001, ctx: Any = None) -> None:
+        ctx = ctx or multiprocessing.get_context()
+        self._raw = ctx.RawValue("q", initial)
+        self.pause = pause
+        self.reads = 0
+        self.writes = 0
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def _touch(self) -> None:
+        now = time.time()
+        if self.first is None:
+            self.first = now
+        self.last = now
+
+    @property
+    def value(self) -> int:
+        """The balance. Reading it pauses ``pause`` seconds before returning what was read."""
+        seen = self._raw.value
+        self._touch()
+        self.reads += 1
+        time.sleep(self.pause)
+        return seen
+
+    @value.setter
+    def value(self, new: int) -> None:
+        global _writes_here
+        self._raw.value = new
+        self._touch()
+        self.writes += 1
+        _writes_here += 1
+
+    def peek(self) -> int:
+        """The balance now, read at once and not counted as an access."""
+        return self._raw.value
+
+    def get_lock(self) -> Any:
+        """There is none: the balance is a RawValue. Use the lock you are given."""
+        raise AttributeError(
+            "this balance has no lock of its own (it is like a RawValue): use the `lock` "
+            "argument of deposit"
+        )
+
+    def __repr__(self) -> str:
+        return f"SharedBalance(value={self.peek()})"
+
+
+def _acquire_bounded(
+    primitive: Any, block: bool, timeout: float | None, patience: float, kwargs: dict[str, Any]
+) -> tuple[bool, bool]:
+    """Acquire ``primitive``; a blocking wait with no timeout waits at most ``patience`` s.
+
+    Accepts ``blocking=`` (the ``threading`` spelling) as well as ``block=``. Returns ``(got,
+    gave_up)``: ``gave_up`` is True when an unlimited wait ran out of patience.
+    """
+    if "blocking" in kwargs:
+        block = kwargs.pop("blocking")
+    if kwargs:
+        raise TypeError(f"acquire() got unexpected keyword arguments {sorted(kwargs)}")
+    if block and (timeout is None or timeout < 0):
+        got = primitive.acquire(True, patience)
+        return got, not got
+    if not block:
+        return primitive.acquire(False), False
+    return primitive.acquire(True, timeout), False
+
+
+class TracedLock:
+    """A ``multiprocessing.Lock`` that records, in each process, how it was held.
+
+    Use it like a lock: ``with lock:``, or ``acquire()`` and ``release()``. Each process's copy
+    counts its ``acquisitions`` and ``most_writes_per_hold``: the most :class:`SharedBalance`
+    writes it made during one hold (1 when the lock is held around each update; the whole count
+    when it is held around the whole loop). A wait with no timeout gives up after ``patience``
+    seconds with :class:`LockWaitTooLong`, so a lock that is never released cannot hang a grader.
+
+    multiprocessing locks are not fair: a process that releases the lock can take it straight
+    back before a waiting process wakes up. After each release this lock pauses
+    ``pause_after_release`` seconds, so a waiting process gets its turn.
+    """
+
+    def __init__(
+        self, ctx: Any = None, patience: float = 5.0, pause_after_release: float = 0.0002
+    ) -> None:
+        ctx = ctx or multiprocessing.get_context()
+        self._lock = ctx.Lock()
+        self.patience = patience
+        self.pause_after_release = pause_after_release
+        self.acquisitions = 0
+        self.most_writes_per_hold = 0
+        self._writes_at: int | None = None
+
+    def acquire(self, block: bool = True, timeout: float | None = None, **kwargs: Any) -> bool:
+        """Like ``Lock.acquire``, but an unlimited wait ends after ``patience`` seconds."""
+        got, gave_up = _acquire_bounded(self._lock, block, timeout, self.patience, kwargs)
+        if gave_up:
+            raise LockWaitTooLong(
+                f"waited {self.patience:g} s for the lock: a process that took it never "
+                "released it. Release the lock after each update, best with `with lock:`."
+            )
+        if got:
+            self.acquisitions += 1
+            self._writes_at = _writes_here
+        return got
+
+    def release(self) -> None:
+        """Release the lock, then pause briefly so that a waiting process can take it."""
+        if self._writes_at is not None:
+            self.most_writes_per_hold = max(
+                self.most_writes_per_hold, _writes_here - self._writes_at
+            )
+            self._writes_at = None
+        self._lock.release()
+        if self.pause_after_release:
+            time.sleep(self.pause_after_release)
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<TracedLock acquisitions={self.acquisitions}>"
+
+
+class TracedSemaphore:
+    """A ``multiprocessing.Semaphore(value)`` that counts, in each process, acquires and releases.
+
+    Use it like a semaphore: ``with semaphore:``, or ``acquire()`` and ``release()``. ``held``
+    is how many slots this process holds now (``acquired - released``). A wait with no timeout
+    gives up after ``patience`` seconds with :class:`SlotWaitTooLong`, so slots that are never
+    given back cannot hang a grader.
+    """
+
+    def __init__(self, value: int = 1, ctx: Any = None, patience: float = 4.0) -> None:
+        ctx = ctx or multiprocessing.get_context()
+        self._sem = ctx.Semaphore(value)
+        self.slots = value
+        self.patience = patience
+        self.acquired = 0
+        self.released = 0
+
+    @property
+    def held(self) -> int:
+        """Slots this process has taken and not given back."""
+        return self.acquired - self.released
+
+    def acquire(self, block: bool = True, timeout: float | None = None, **kwargs: Any) -> bool:
+        """Like ``Semaphore.acquire``, but an unlimited wait ends after ``patience`` seconds."""
+        got, gave_up = _acquire_bounded(self._sem, block, timeout, self.patience, kwargs)
+        if gave_up:
+            raise SlotWaitTooLong(
+                f"waited {self.patience:g} s for a free slot of Semaphore({self.slots}), in vain: "
+                "the processes that took the slots never gave them back."
+            )
+        if got:
+            self.acquired += 1
+        return got
+
+    def release(self) -> None:
+        """Give one slot back."""
+        self._sem.release()
+        self.released += 1
+
+    def get_value(self) -> int:
+        """The number of free slots (not available on macOS)."""
+        return self._sem.get_value()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<TracedSemaphore slots={self.slots} held here={self.held}>"
+
+
+class TracedEvent:
+    """A ``multiprocessing.Event`` that records, in each process, every call of ``wait``.
+
+    ``waits`` lists ``(timeout, returned, time.time() when it returned)`` for each ``wait()``.
+    A ``wait()`` with no timeout gives up after ``patience`` seconds with
+    :class:`UnboundedWait`, so a worker that waits for ever cannot hang a grader.
+    """
+
+    def __init__(self, ctx: Any = None, patience: float = 10.0) -> None:
+        ctx = ctx or multiprocessing.get_context()
+        self._event = ctx.Event()
+        self.patience = patience
+        self.waits: list[tuple[float | None, bool, float]] = []
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Like ``Event.wait``; without a timeout, raise :class:`UnboundedWait` after patience."""
+        if timeout is None:
+            ok = self._event.wait(self.patience)
+            self.waits.append((None, ok, time.time()))
+            if not ok:
+                raise UnboundedWait(
+                    f"start.wait() has no time limit, and no signal came in {self.patience:g} s: "
+                    "the worker would have waited for ever. Pass the timeout: "
+                    "start.wait(timeout)."
+                )
+            return ok
+        ok = self._event.wait(timeout)
+        self.waits.append((timeout, ok, time.time()))
+        return ok
+
+    def __repr__(self) -> str:
+        return f"<TracedEvent set={self.is_set()}>"
+
+
+# ================================================================================================
+# Child side: what each grader-started process runs around the learner's function
+# ================================================================================================
+
+
+def _error(exc: BaseException) -> tuple[str, str]:
+    return type(exc).__name__, str(exc)
+
+
+def _wait_at(gate: Any, timeout: float = 10.0) -> None:
+    try:
+        gate.wait(timeout)
+    except threading.BrokenBarrierError:
+        pass
+
+
+@dataclass(frozen=True)
+class DepositorReport:
+    """What one depositor process did: its accesses to the balance and its use of the lock.
+
+    ``first`` and ``last`` are when (``time.time()``) it first and last read or wrote the balance;
+    ``error`` is ``(type, message)`` of what ``deposit`` raised, or None.
+    """
+
+    name: str
+    pid: int
+    reads: int
+    writes: int
+    first: float | None
+    last: float | None
+    acquisitions: int
+    most_writes_per_hold: int
+    error: tuple[str, str] | None
+
+
+def depositor(
+    deposit: Callable[..., Any],
+    balance: SharedBalance,
+    lock: TracedLock,
+    amount: int,
+    times: int,
+    gate: Any,
+    results: Any,
+    name: str,
+) -> None:
+    """``Process`` target: wait at ``gate``, call ``deposit(balance, lock, amount, times)``, report.
+
+    Puts one :class:`DepositorReport` on ``results``, whatever ``deposit`` did.
+    """
+    _wait_at(gate)
+    error = None
+    try:
+        deposit(balance, lock, amount, times)
+    except BaseException as exc:  # noqa: BLE001 - reported to the learner
+        error = _error(exc)
+    results.put(
+        DepositorReport(
+            name,
+            os.getpid(),
+            balance.reads,
+            balance.writes,
+            balance.first,
+            balance.last,
+            lock.acquisitions,
+            lock.most_writes_per_hold,
+            error,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SlotReport:
+    """What one call of ``run_with_slot(semaphore, func, item)`` did, in its own process.
+
+    ``value`` is what it returned, ``error`` ``(type, message)`` of what it raised (or None);
+    ``acquired`` and ``released`` count what it did with the semaphore.
+    """
+
+    index: int
+    item: Any
+    pid: int
+    value: Any
+    error: tuple[str, str] | None
+    acquired: int
+    released: int
+
+    @property
+    def held(self) -> int:
+        """Slots still held when run_with_slot returned (or raised)."""
+        return self.acquired - self.released
+
+
+def slot_taker(
+    run_with_slot: Callable[..., Any],
+    semaphore: TracedSemaphore,
+    func: Callable[[Any], Any],
+    item: Any,
+    gate: Any,
+    results: Any,
+    index: int,
+) -> None:
+    """``Process`` target: wait at ``gate``, call ``run_with_slot(semaphore, func, item)``, report.
+
+    Puts one :class:`SlotReport` on ``results``, whatever happened.
+    """
+    _wait_at(gate)
+    value, error = None, None
+    try:
+        value = run_with_slot(semaphore, func, item)
+    except BaseException as exc:  # noqa: BLE001 - reported to the learner
+        error = _error(exc)
+    report = SlotReport(
+        index, item, os.getpid(), value, error, semaphore.acquired, semaphore.released
+    )
+    try:
+        results.put(report)
+    except Exception as exc:  # noqa: BLE001 - e.g. a value that does not pickle
+        results.put(
+            SlotReport(
+                index,
+                item,
+                os.getpid(),
+                None,
+                ("PicklingError", f"its result could not be sent back: {exc}"),
+                semaphore.acquired,
+                semaphore.released,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class WaiterReport:
+    """What one call of ``wait_for_start(...)`` did: its waits on the event, and any error.
+
+    ``waits`` is :attr:`TracedEvent.waits` from its process; ``error`` is ``(type, message)`` of
+    what it raised, or None; ``ended`` is when (``time.time()``) it returned.
+    """
+
+    index: int
+    pid: int
+    waits: tuple[tuple[float | None, bool, float], ...]
+    error: tuple[str, str] | None
+    ended: float
+
+
+def signal_waiter(
+    wait_for_start: Callable[..., Any],
+    start: TracedEvent,
+    func: Callable[[Any], Any],
+    item: Any,
+    results: Any,
+    wait_timeout: float,
+    log: Any,
+    index: int,
+) -> None:
+    """``Process`` target: say "alive" on ``log``, call ``wait_for_start``, report on ``log``.
+
+    Calls ``wait_for_start(start, func, item, results, wait_timeout)`` and puts
+    ``("alive", index)`` before it and ``("done", WaiterReport)`` after it on ``log``.
+    """
+    log.put(("alive", index))
+    error = None
+    try:
+        wait_for_start(start, func, item, results, wait_timeout)
+    except BaseException as exc:  # noqa: BLE001 - reported to the learner
+        error = _error(exc)
+    log.put(("done", WaiterReport(index, os.getpid(), tuple(start.waits), error, time.time())))
+
+
+class ReferenceStarter:
+    """The course's own ``wait_for_start``, used to check a learner's ``start_together`` alone.
+
+    Calling it does what the exercise asks of ``wait_for_start(start, func, item, results,
+    timeout=10)``: put ``"ready"`` on ``results``, wait for ``start`` (at most ``timeout``
+    seconds), then put ``func(item)`` on ``results``. It also puts ``("ready", pid, time)`` on
+    its ``log`` queue first, so that the grader knows when each worker was ready.
+    """
+
+    def __init__(self, log: Any) -> None:
+        self.log = log
+        self.__name__ = "wait_for_start"
+
+    def __call__(
+        self, start: Any, func: Callable[[Any], Any], item: Any, results: Any, timeout: float = 10.0
+    ) -> None:
+        self.log.put(("ready", os.getpid(), time.time()))
+        results.put("ready")
+        if start.wait(timeout):
+            results.put(func(item))
+
+
+# ================================================================================================
+# Parent side: run the learner's child-side function in several processes (through run_bounded)
+# ================================================================================================
+
+
+def _context(start_method: str | None) -> Any:
+    """The context the checks start their processes with.
+
+    By default that is forkserver where it exists, with this module preloaded: each child is then
+    a fork of a server that has already imported it, which starts in milliseconds, where spawn
+    would start a fresh interpreter per child (a second or more on a busy machine). A forkserver
+    child is as strict as a spawned one: it gets the learner's function by pickle and must import
+    it, so a function defined in the notebook fails in the same way.
+    """
+    if start_method is None and "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context(start_method)
+
+
+def _collect(q: Any, procs: Sequence[Any], expected: int, seconds: float) -> list[Any]:
+    """Up to ``expected`` items from ``q`` within ``seconds``; stop early once every process ended."""
+    got: list[Any] = []
+    deadline = time.monotonic() + seconds
+    while len(got) < expected:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            got.append(q.get(timeout=min(0.2, remaining)))
+        except queue_module.Empty:
+            if not any(p.is_alive() for p in procs):
+                got.extend(_drain(q))
+                break
+    return got
+
+
+def _drain(q: Any, wait: float = 0.2) -> list[Any]:
+    """Everything on ``q`` now (waiting ``wait`` seconds for each, for feeder threads)."""
+    got = []
+    while True:
+        try:
+            got.append(q.get(timeout=wait))
+        except queue_module.Empty:
+            return got
+
+
+def _stop(procs: Sequence[Any], grace: float = 1.0) -> list[int | None]:
+    """Join every process (``grace`` s in all), kill what is left; return the exit codes."""
+    deadline = time.monotonic() + grace
+    codes = []
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.terminate()
+            p.join(1)
+        if p.is_alive():
+            p.kill()
+            p.join(1)
+        codes.append(p.exitcode)
+    return codes
+
+
+@dataclass
+class DepositRace:
+    """What happened when ``processes`` processes each called ``deposit(balance, lock, amount,
+    times)`` at the same moment, on a balance that started at ``initial``.
+
+    ``final`` is the balance at the end; ``reports`` holds one :class:`DepositorReport` per
+    process that reported back; ``exit_codes`` are the processes' exit codes.
+    """
+
+    processes: int
+    times: int
+    amount: int
+    initial: int
+    final: int
+    reports: list[DepositorReport]
+    exit_codes: list[int | None]
+    seconds: float
+
+    @property
+    def expected(self) -> int:
+        """The balance if no deposit was lost."""
+        return self.initial + self.processes * self.times * self.amount
+
+    @property
+    def lost(self) -> int:
+        """How much money went missing (0 when every deposit counted)."""
+        return self.expected - self.final
+
+    @property
+    def missing(self) -> int:
+        """Processes that never reported back."""
+        return self.processes - len(self.reports)
+
+    def records(self) -> list[TaskRecord]:
+        """One :class:`TaskRecord` per process, from its first to its last access of the balance."""
+        return [
+            TaskRecord(r.name, r.writes, r.pid, 0, r.first, r.last)
+            for r in self.reports
+            if r.first is not None and r.last is not None
+        ]
+
+    @property
+    def interleaved(self) -> bool:
+        """True when at least two processes were updating the balance during the same time."""
+        return bool(overlapping_pairs(self.records()))
+
+    def summary(self) -> str:
+        """A few lines that say what happened, for a learner who wants to see the race."""
+        lines = [
+            f"{self.processes} processes x {self.times} deposits of {self.amount}: balance "
+            f"{self.final}, expected {self.expected} (lost {self.lost}), "
+            f"{self.seconds:.2f} s"
+        ]
+        t0 = min((r.first for r in self.reports if r.first is not None), default=0.0)
+        for r in sorted(self.reports, key=lambda r: r.name):
+            span = (
+                f"{r.first - t0:.3f} s to {r.last - t0:.3f} s"
+                if r.first is not None
+                else "never touched the balance"
+            )
+            lines.append(
+                f"  {r.name}: {r.writes} writes, lock taken {r.acquisitions} times, "
+                f"busy from {span}"
+            )
+        return "\n".join(lines)
+
+    def explain_total(self) -> str:
+        """Why the balance after one process's deposits is wrong, for the learner."""
+        made = [r.writes for r in self.reports]
+        text = (
+            f"After deposit(balance, lock, {self.amount}, {self.times}) on a balance of "
+            f"{self.initial}, the balance was {self.final}, expected {self.expected}."
+        )
+        if made and any(w != self.times for w in made):
+            text += (
+                f" deposit changed balance.value {made[0]} time(s). Make `times` separate "
+                "deposits, one after another: each one reads balance.value, adds `amount` "
+                "and writes it back."
+            )
+        return text
+
+    def explain_lost(self) -> str:
+        """Why money went missing when several processes deposited at once, for the learner."""
+        lost_deposits = self.lost / self.amount if self.amount else self.lost
+        text = (
+            f"{self.processes} processes each made {self.times} deposits of {self.amount} at "
+            f"the same time: the balance should have ended at {self.expected}, but it ended "
+            f"at {self.final}, so {lost_deposits:g} deposits were lost. "
+        )
+        if not any(r.acquisitions for r in self.reports):
+            text += (
+                "deposit never took the lock, so two processes could read the same old "
+                "balance and the second write overwrote the first. "
+            )
+        else:
+            text += (
+                "The lock was taken, but not around the whole update: the read and the "
+                "write of one deposit must both happen while holding it. "
+            )
+        return text + (
+            "Hold the lock around each read-modify-write:\n"
+            "    with lock:\n        balance.value += amount"
+        )
+
+    def explain_serialised(self) -> str:
+        """Why the processes' deposits did not interleave, for the learner."""
+        most = max((r.most_writes_per_hold for r in self.reports), default=0)
+        held = min((r.acquisitions for r in self.reports), default=0)
+        if most > 1:
+            text = (
+                f"The processes ran one after another, never together: each took the lock "
+                f"{held} time(s) and made up to {most} deposits while holding it once, so "
+                "the other processes had to wait until its whole loop was done. "
+            )
+        else:
+            text = (
+                "The processes' deposits never overlapped in time: each process made all "
+                "its deposits before the next one started. "
+            )
+        return text + (
+            "Hold the lock only around each read-modify-write (`with lock:` inside "
+            "the loop), so that the processes take turns deposit by deposit and the "
+            "work that needs no lock can run in parallel."
+        )
+
+
+def deposit_race(
+    deposit: Callable[..., Any],
+    processes: int = 4,
+    times: int = 30,
+    amount: int = 1,
+    initial: int = 0,
+    *,
+    pause: float = 0.001,
+    limit: float = 8.0,
+    start_method: str | None = None,
+) -> DepositRace:
+    """Run ``deposit(balance, lock, amount, times)`` in ``processes`` processes at the same moment.
+
+    The balance is a :class:`SharedBalance` starting at ``initial`` (each read pauses ``pause``
+    seconds), the lock a :class:`TracedLock`; a ``Barrier`` releases the processes together.
+    ``limit`` bounds the whole run; ``start_method`` picks the context (default: forkserver
+    where it exists, see :func:`_context`; else the one in force). Raises :class:`helpers.NotSpawnSafeError` at once if ``deposit`` cannot be found by
+    a spawned child.
+    """
+    ctx = _context(start_method)
+    check_spawn_safe(deposit, ctx.get_start_method())
+    began = time.monotonic()
+    balance = SharedBalance(initial, pause, ctx)
+    lock = TracedLock(ctx)
+    gate = ctx.Barrier(processes)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=depositor,
+            args=(deposit, balance, lock, amount, times, gate, results, f"depositor {i + 1}"),
+            name=f"depositor {i + 1}",
+        )
+        for i in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    reports = _collect(results, procs, processes, limit)
+    codes = _stop(procs)
+    return DepositRace(
+        processes,
+        times,
+        amount,
+        initial,
+        balance.peek(),
+        sorted(reports, key=lambda r: r.name),
+        codes,
+        time.monotonic() - began,
+    )
+
+
+@dataclass
+class SlotRun:
+    """What happened when one process per item called ``run_with_slot(semaphore, func, item)``
+    at the same moment, with a semaphore of ``slots`` slots.
+
+    ``reports`` holds one :class:`SlotReport` per process that reported back, in item order.
+    """
+
+    slots: int
+    items: list[Any]
+    reports: list[SlotReport]
+    exit_codes: list[int | None]
+    seconds: float
+
+    @property
+    def missing(self) -> int:
+        """Processes that never reported back."""
+        return len(self.items) - len(self.reports)
+
+    @property
+    def records(self) -> list[TaskRecord]:
+        """The :class:`TaskRecord` results (from a task such as ``probe``) run_with_slot returned."""
+        return [r.value for r in self.reports if isinstance(r.value, TaskRecord)]
+
+    @property
+    def max_concurrency(self) -> int:
+        """The most tasks that ran at the same instant."""
+        return max_concurrency(self.records)
+
+    def wrong_values(self) -> list[SlotReport]:
+        """Calls that returned normally but not ``func(item)``'s record for their own item."""
+        return [
+            r
+            for r in self.reports
+            if r.error is None and not (isinstance(r.value, TaskRecord) and r.value.task == r.item)
+        ]
+
+    def explain_values(self) -> str:
+        """Why the values returned are wrong, for the learner."""
+        bad = self.wrong_values()
+        if not bad:
+            return ""
+        return (
+            f"run_with_slot(semaphore, func, {bad[0].item!r}) returned {bad[0].value!r}: it "
+            "should return what func(item) returned."
+        )
+
+    def explain_too_many(self) -> str:
+        """Why more tasks ran at once than the semaphore has slots, for the learner."""
+        text = (
+            f"{self.max_concurrency} tasks ran at the same time, but the semaphore has only "
+            f"{self.slots} slot(s). "
+        )
+        if not any(r.acquired for r in self.reports):
+            text += "run_with_slot never acquired the semaphore. "
+        else:
+            text += "The task must run while the slot is held, not before or after. "
+        return text + (
+            "Call func(item) inside the block:\n    with semaphore:\n        return func(item)"
+        )
+
+    def explain_too_few(self) -> str:
+        """Why fewer tasks than slots ran at once, for the learner."""
+        return (
+            f"At most {self.max_concurrency} task(s) ran at the same time, although the "
+            f"semaphore has {self.slots} slots and {len(self.items)} processes wanted one. "
+            "Take exactly one slot per call (one `with semaphore:`), so that "
+            f"{self.slots} tasks can run at once."
+        )
+
+
+def slot_check(
+    run_with_slot: Callable[..., Any],
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    slots: int = 2,
+    *,
+    patience: float = 3.0,
+    limit: float = 10.0,
+    start_method: str | None = None,
+) -> SlotRun:
+    """Call ``run_with_slot(semaphore, func, item)`` for every item, each in its own process.
+
+    All the processes start together (a ``Barrier``) and share a :class:`TracedSemaphore` of
+    ``slots`` slots, which gives up a slot wait after ``patience`` seconds. ``limit`` bounds the
+    whole run; ``start_method`` picks the context (as for :func:`deposit_race`). Raises
+    :class:`helpers.NotSpawnSafeError` at once if ``run_with_slot`` or ``func`` cannot be found
+    by a spawned child.
+    """
+    ctx = _context(start_method)
+    check_spawn_safe(run_with_slot, ctx.get_start_method())
+    check_spawn_safe(func, ctx.get_start_method())
+    items = list(items)
+    began = time.monotonic()
+    semaphore = TracedSemaphore(slots, ctx, patience)
+    gate = ctx.Barrier(len(items))
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=slot_taker,
+            args=(run_with_slot, semaphore, func, item, gate, results, i),
+            name=f"slot taker {i + 1}",
+        )
+        for i, item in enumerate(items)
+    ]
+    for p in procs:
+        p.start()
+    reports = _collect(results, procs, len(items), limit)
+    codes = _stop(procs)
+    return SlotRun(
+        slots, items, sorted(reports, key=lambda r: r.index), codes, time.monotonic() - began
+    )
+
+
+@dataclass
+class StartRun:
+    """What happened when one process per item ran ``wait_for_start`` on an event set by the grader.
+
+    ``set_time`` is when (``time.time()``) the grader called ``set()`` (None if it did not);
+    ``readys_before_set`` how many ``"ready"`` had arrived on ``results`` by then; ``records`` the
+    :class:`TaskRecord` results that arrived, ``others`` anything else put on ``results``
+    besides ``"ready"``. ``reports`` holds a :class:`WaiterReport` per worker that returned;
+    ``still_waiting`` lists the workers that had not returned when the grader stopped them.
+    """
+
+    items: list[Any]
+    wait_timeout: float
+    set_time: float | None
+    readys_before_set: int
+    readys: int
+    records: list[TaskRecord]
+    others: list[Any]
+    reports: list[WaiterReport]
+    never_started: int
+    still_waiting: list[int]
+    exit_codes: list[int | None]
+
+    @property
+    def never_waited(self) -> list[WaiterReport]:
+        """Workers that returned without ever calling ``start.wait(...)``."""
+        return [r for r in self.reports if not r.waits]
+
+    def started_early(self) -> list[TaskRecord]:
+        """Tasks that began before the signal was given."""
+        if self.set_time is None:
+            return list(self.records)
+        return [r for r in self.records if r.start < self.set_time]
+
+    def explain_not_waiting(self) -> str:
+        """Why the workers did not wait for the signal, for the learner."""
+        early = self.started_early()
+        lead = (
+            max(self.set_time - r.start for r in early)
+            if early and self.set_time is not None
+            else 0.0
+        )
+        text = (
+            f"{len(self.never_waited)} of the {len(self.items)} workers never called "
+            "start.wait(...): "
+        )
+        if early:
+            text += f"their tasks started up to {lead:.2f} s before the signal was given. "
+        else:
+            text += "they did not wait for the signal. "
+        return text + (
+            "Wait for the event before running the task:\n"
+            "    if start.wait(timeout):\n        results.put(func(item))"
+        )
+
+    def explain_early(self) -> str:
+        """Why some tasks started before the signal, for the learner."""
+        early = self.started_early()
+        return (
+            f"{len(early)} of the {len(self.items)} tasks started before the grader called "
+            "start.set(). Run func(item) only once start.wait(timeout) has returned True."
+        )
+
+    def explain_ready(self) -> str:
+        """Why the workers did not say "ready" before waiting, for the learner."""
+        some = "None" if not self.readys_before_set else f"Only {self.readys_before_set}"
+        return (
+            f'{some} of the {len(self.items)} workers put "ready" on '
+            "`results` before the signal was given (the grader waited for them). Put "
+            '"ready" on `results` first, then wait: the parent waits for one "ready" per '
+            "worker before it calls start.set()."
+        )
+
+    def explain_results(self) -> str:
+        """Why the results are incomplete, for the learner."""
+        got = len(self.records)
+        text = (
+            f"{got} of the {len(self.items)} workers put the result of func(item) on "
+            "`results` after the signal."
+        )
+        if self.others:
+            text += f' It also held {self.others[0]!r}, which is neither "ready" nor a result.'
+        return text + " After start.wait(timeout) returns True, put func(item) on `results`."
+
+    def explain_gave_up(self) -> str:
+        """Why the workers did not give up in time without a signal, for the learner."""
+        if self.still_waiting:
+            return (
+                f"With timeout={self.wait_timeout:g} and no signal, "
+                f"{len(self.still_waiting)} of the {len(self.items)} workers were still "
+                "waiting several seconds later and had to be stopped. Pass the timeout on: "
+                "start.wait(timeout)."
+            )
+        if self.records:
+            return (
+                "The signal never came, yet the task ran: start.wait(timeout) returns False "
+                "when it times out. Run func(item) only when it returned True."
+            )
+        return ""
+
+
+def start_check(
+    wait_for_start: Callable[..., Any],
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    *,
+    set_event: bool = True,
+    wait_timeout: float = 10.0,
+    hold: float = 0.25,
+    ready_patience: float = 3.0,
+    patience: float | None = None,
+    settle: float = 5.0,
+    limit: float = 8.0,
+    start_method: str | None = None,
+) -> StartRun:
+    """Run ``wait_for_start(start, func, item, results, wait_timeout)`` in one process per item.
+
+    The grader waits until every worker process runs and (up to ``ready_patience`` seconds) has
+    put ``"ready"`` on ``results``, then ``hold`` seconds more, then sets the event (unless
+    ``set_event`` is False) and collects what the workers put on ``results``. The event is a
+    :class:`TracedEvent`; an untimed ``wait()`` gives up after ``patience`` seconds (default:
+    ``wait_timeout + 1``). Workers still running ``settle`` seconds after the signal (without a
+    signal: ``wait_timeout + 2.5`` seconds after the moment it would have come) are stopped.
+    ``limit`` bounds the start-up; ``start_method`` picks the context (as for
+    :func:`deposit_race`).
+    """
+    ctx = _context(start_method)
+    check_spawn_safe(wait_for_start, ctx.get_start_method())
+    check_spawn_safe(func, ctx.get_start_method())
+    items = list(items)
+    n = len(items)
+    start = TracedEvent(ctx, patience if patience is not None else wait_timeout + 1.0)
+    results, log = ctx.Queue(), ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=signal_waiter,
+            args=(wait_for_start, start, func, item, results, wait_timeout, log, i),
+            name=f"waiter {i + 1}",
+        )
+        for i, item in enumerate(items)
+    ]
+    for p in procs:
+        p.start()
+    messages: list[Any] = []
+    reports: dict[int, WaiterReport] = {}
+    alive: set[int] = set()
+
+    def take_log(timeout: float) -> bool:
+        try:
+            kind, what = log.get(timeout=timeout)
+        except queue_module.Empty:
+            return False
+        if kind == "alive":
+            alive.add(what)
+        else:
+            reports[what.index] = what
+        return True
+
+    deadline = time.monotonic() + limit
+    while len(alive) < n and time.monotonic() < deadline:
+        if not take_log(0.2) and not any(p.is_alive() for p in procs):
+            break
+    ready_deadline = time.monotonic() + ready_patience
+    while messages.count("ready") < n and time.monotonic() < ready_deadline:
+        try:
+            messages.append(results.get(timeout=0.1))
+        except queue_module.Empty:
+            if not any(p.is_alive() for p in procs):
+                break
+    time.sleep(hold)
+    messages.extend(_drain(results, 0.05))
+    readys_before_set = messages.count("ready")
+    set_time = None
+    if set_event:
+        set_time = time.time()
+        start.set()
+    finish = time.monotonic() + (settle if set_event else wait_timeout + 2.5)
+    while len(reports) < len(alive) and time.monotonic() < finish:
+        take_log(0.1)
+        messages.extend(_drain(results, 0.0))
+    messages.extend(_drain(results, 0.2))
+    while take_log(0.05):
+        pass
+    still = [i for i, p in enumerate(procs) if i in alive and i not in reports and p.is_alive()]
+    codes = _stop(procs, grace=0.2)
+    return StartRun(
+        items=items,
+        wait_timeout=wait_timeout,
+        set_time=set_time,
+        readys_before_set=readys_before_set,
+        readys=messages.count("ready"),
+        records=[m for m in messages if isinstance(m, TaskRecord)],
+        others=[m for m in messages if m != "ready" and not isinstance(m, TaskRecord)],
+        reports=[reports[i] for i in sorted(reports)],
+        never_started=n - len(alive),
+        still_waiting=still,
+        exit_codes=codes,
+    )
+
+
+# ================================================================================================
+# Parent side: start_together, traced in the sandbox
+# ================================================================================================
+
+
+@dataclass(frozen=True)
+class StartedProcess:
+    """A process that ``start_together`` started.
+
+    ``state`` is what it was when ``start_together`` returned: ``"joined"`` (ended and reaped),
+    ``"finished"`` (ended, never joined) or ``"running"``; ``exitcode`` is its exit code a moment
+    later (None if it had to be killed); ``reference`` is True when its target, the learner's
+    ``wait_for_start``, was replaced by :class:`ReferenceStarter`.
+    """
+
+    pid: int | None
+    started: float
+    state: str
+    exitcode: int | None
+    reference: bool
+
+
+@dataclass
+class TogetherRun:
+    """What one call of ``start_together(func, items)`` did, recorded by :func:`together_run`.
+
+    ``value`` is what it returned, ``error`` ``(type, message, traceback)`` of what it raised;
+    ``stuck`` says why the watchdog stopped it (``"no set"``, ``"ended"`` or ``"deadline"``) and
+    ``line`` where it was waiting then. ``set_times`` are the times ``Event.set()`` was called,
+    ``ready_times`` when each (reference) worker was ready to wait.
+    """
+
+    items: list[Any]
+    value: Any
+    error: tuple[str, str, str] | None
+    stuck: str | None
+    line: str
+    after: float
+    set_times: list[float]
+    ready_times: list[float]
+    processes: list[StartedProcess]
+    parent_pid: int
+
+    @property
+    def records(self) -> list[TaskRecord]:
+        """The :class:`TaskRecord` results among what start_together returned."""
+        if not isinstance(self.value, (list, tuple)):
+            return []
+        return [r for r in self.value if isinstance(r, TaskRecord)]
+
+    def explain_results(self) -> str:
+        """Why the returned value is not one result per item, or ''."""
+        value = self.value
+        if not isinstance(value, (list, tuple)):
+            return (
+                f"start_together should return a list of the results, got "
+                f"{type(value).__name__}: {value!r}"
+            )
+        tasks = sorted(r.task for r in self.records)
+        if tasks == sorted(self.items) and len(value) == len(self.items):
+            return ""
+        text = (
+            f"start_together(func, {self.items}) returned {len(value)} value(s), "
+            f"{len(self.records)} of them results of func; expected one result per item."
+        )
+        if "ready" in value:
+            text += (
+                ' It returned "ready" messages too: read one "ready" per worker before '
+                "you call start.set(), then one result per worker after it."
+            )
+        return text
+
+    def explain_processes(self) -> str:
+        """Why the tasks did not run in several worker processes, or ''."""
+        pids = {r.pid for r in self.records}
+        if not self.processes:
+            return (
+                "start_together started no process: start one mp.Process per item, with "
+                "target=starting.wait_for_start."
+            )
+        if self.parent_pid in pids:
+            return "some tasks ran in start_together's own process, not in the worker processes."
+        if len(pids) < min(2, len(self.items)):
+            return f"the tasks ran in {len(pids)} process(es): start one process per item."
+        return ""
+
+    def explain_signal(self) -> str:
+        """Why the start signal was not given properly, or ''."""
+        if not self.set_times:
+            return (
+                "start_together never called start.set(), so the workers were never told to "
+                "begin. Call start.set() once every worker is ready."
+            )
+        fired = self.set_times[0]
+        unready = [t for t in self.ready_times if t > fired]
+        if unready:
+            return (
+                f"start_together called start.set() before every worker was ready "
+                f"({len(unready)} of {len(self.ready_times)} were still starting up). "
+                'Read one "ready" from `results` per worker first (results.get(timeout='
+                "...)), then call start.set()."
+            )
+        early = [r for r in self.records if r.start < fired]
+        if early:
+            return (
+                f"{len(early)} task(s) started before start.set() was called: the workers "
+                "must wait for the event."
+            )
+        return ""
+
+    def explain_joins(self) -> str:
+        """Why the worker processes were not all joined on return, or ''."""
+        if not self.processes:
+            return "start_together started no process."
+        left = [p for p in self.processes if p.state != "joined"]
+        if not left:
+            return ""
+        running = sum(1 for p in left if p.state == "running")
+        return (
+            f"When start_together returned, {len(left)} of its {len(self.processes)} worker "
+            f"processes had not been joined ({running} still running). Call "
+            "p.join(timeout=...) on every process after collecting the results."
+        )
+
+
+class _Interrupted(BaseException):
+    """Raised in the sandbox's main thread by the watchdog (a BaseException: hard to swallow)."""
+
+
+def _line_in(frame: Any, code: Any) -> str:
+    """The source line that ``code`` (a function's code) was running, in ``frame``'s stack."""
+    while frame is not None:
+        if frame.f_code is code:
+            return linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        frame = frame.f_back
+    return ""
+
+
+def _is_learner_waiter(target: Any) -> bool:
+    return (
+        getattr(target, "__module__", None) == "starting"
+        and getattr(target, "__name__", None) == "wait_for_start"
+    )
+
+
+def _state_now(proc: Any) -> str:
+    """``"joined"``, ``"finished"`` (a zombie nobody joined) or ``"running"``. Never reaps."""
+    import psutil
+
+    if proc.pid is None:
+        return "joined"
+    try:
+        status = psutil.Process(proc.pid).status()
+    except psutil.Error:
+        return "joined"
+    if status in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+        return "finished"
+    return "running"
+
+
+def together_run(
+    start_together: Callable[..., Any],
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    *,
+    patience: float = 7.0,
+    quiet_after_ready: float = 1.5,
+    ended_patience: float = 1.5,
+    reference: bool = True,
+) -> TogetherRun:
+    """Call ``start_together(func, items)`` here, traced; call it through ``run_bounded``.
+
+    While it runs, ``multiprocessing`` is patched in this process only: ``Event.set()`` records
+    when it is called; ``Process.start()`` refuses (with :class:`helpers.NotSpawnSafeError`) a
+    target that a spawned child could not find, and, with ``reference``, replaces the learner's
+    ``starting.wait_for_start`` with a :class:`ReferenceStarter`. A watchdog interrupts the call
+    (SIGUSR1) when every worker was ready ``quiet_after_ready`` seconds ago and no event was set,
+    when every process it started has ended ``ended_patience`` seconds ago, or after
+    ``patience`` seconds in all. Processes it left running are stopped afterwards.
+    """
+    from multiprocessing import managers as mp_managers  # only the sandbox needs it
+
+    items = list(items)
+    me = os.getpid()
+    ctx = multiprocessing.get_context()
+    log = ctx.Queue()
+    set_times: list[float] = []
+    ready_times: list[float] = []
+    started: list[tuple[Any, float, bool]] = []
+
+    original_start = mp_process.BaseProcess.start
+    original_set = mp_synchronize.Event.set
+    original_proxy_set = mp_managers.EventProxy.set
+
+    def start(self: Any) -> None:
+        if os.getpid() != me:
+            return original_start(self)
+        target = self._target
+        problem = _problem(target) if target is not None else None
+        if problem:
+            raise NotSpawnSafeError(
+                f"Process(target={_describe(target)}): the target {problem}. A process started "
+                "with spawn finds its target by importing it, so the target must be a top-level "
+                "function of a module file: use target=starting.wait_for_start, and pass what it "
+                "needs in args=(...)."
+            )
+        swapped = reference and _is_learner_waiter(target)
+        if swapped:
+            self._target = ReferenceStarter(log)
+        original_start(self)
+        started.append((self, time.time(), swapped))
+
+    def event_set(self: Any) -> None:
+        if os.getpid() == me:
+            set_times.append(time.time())
+        original_set(self)
+
+    def proxy_set(self: Any) -> Any:
+        if os.getpid() == me:
+            set_times.append(time.time())
+        return original_proxy_set(self)
+
+    def read_log() -> None:
+        while True:
+            try:
+                _, _, at = log.get_nowait()
+            except (queue_module.Empty, OSError, ValueError):
+                return
+            ready_times.append(at)
+
+    can_interrupt = (
+        hasattr(signal, "SIGUSR1")
+        and hasattr(signal, "pthread_kill")
+        and threading.current_thread() is threading.main_thread()
+    )
+    main_ident = threading.get_ident()
+    code = getattr(start_together, "__code__", None)
+    done = threading.Event()
+    armed = threading.Event()
+    found: dict[str, Any] = {}
+    t0 = time.monotonic()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if armed.is_set():
+            armed.clear()
+            raise _Interrupted()
+
+    def watch() -> None:
+        ended_since: float | None = None
+        while not done.wait(0.1):
+            read_log()
+            now = time.monotonic()
+            reason = None
+            swapped = [p for p, _, s in started if s]
+            if now - t0 >= patience:
+                reason = "deadline"
+            elif (
+                swapped
+                and not set_times
+                and len(ready_times) >= len(swapped)
+                and time.time() - max(ready_times) >= quiet_after_ready
+            ):
+                reason = "no set"
+            if started and not any(_state_now(p) == "running" for p, _, _ in started):
+                ended_since = ended_since or now
+                if now - ended_since >= ended_patience:
+                    reason = reason or "ended"
+            else:
+                ended_since = None
+            if reason is None:
+                continue
+            found["reason"] = reason
+            found["after"] = now - t0
+            found["line"] = _line_in(sys._current_frames().get(main_ident), code)
+            if not can_interrupt:
+                return
+            while not done.is_set():
+                armed.set()
+                try:
+                    signal.pthread_kill(main_ident, signal.SIGUSR1)
+                except (OSError, ValueError):
+                    return
+                done.wait(1.0)
+            return
+
+    previous = signal.signal(signal.SIGUSR1, on_signal) if can_interrupt else None
+    mp_process.BaseProcess.start = start  # type: ignore[method-assign]
+    mp_synchronize.Event.set = event_set  # type: ignore[method-assign]
+    mp_managers.EventProxy.set = proxy_set  # type: ignore[method-assign]
+    watchdog = threading.Thread(target=watch, daemon=True, name="start-together-watchdog")
+    watchdog.start()
+    value, error, interrupted = None, None, False
+    try:
+        try:
+            value = start_together(func, items)
+        except _Interrupted:
+            interrupted = True
+        except BaseException as exc:  # noqa: BLE001 - reported to the learner
+            error = (type(exc).__name__, str(exc), traceback.format_exc())
+    except _Interrupted:  # a second signal while the first was being handled
+        interrupted = True
+    finally:
+        armed.clear()
+        done.set()
+        mp_process.BaseProcess.start = original_start  # type: ignore[method-assign]
+        mp_synchronize.Event.set = original_set  # type: ignore[method-assign]
+        mp_managers.EventProxy.set = original_proxy_set  # type: ignore[method-assign]
+        if can_interrupt:
+            signal.signal(signal.SIGUSR1, previous)
+    watchdog.join(2)
+    after = time.monotonic() - t0
+    states = [(p, at, s, _state_now(p)) for p, at, s in started]
+    codes = _stop([p for p, _, _, _ in states], grace=0.5 if interrupted else 2.0)
+    time.sleep(0.05)
+    read_log()
+    processes = [
+        StartedProcess(p.pid, at, state, c, s)
+        for (p, at, s, state), c in zip(states, codes, strict=True)
+    ]
+    return TogetherRun(
+        items=items,
+        value=value,
+        error=error,
+        stuck=found.get("reason") if interrupted else None,
+        line=found.get("line", "") if interrupted else "",
+        after=found.get("after", after) if interrupted else after,
+        set_times=set_times,
+        ready_times=sorted(ready_times),
+        processes=processes,
+        parent_pid=me,
+    )
+
+
+# ================================================================================================
+# Reports for the learner
+# ================================================================================================
+
+
+def _tail(text: str, n: int = 3) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-n:])
+
+
+def _hint(run: BoundedRun, extra: str = "") -> str:
+    return BoundedRun(stderr=run.stderr, error_message=extra).hint()
+
+
+def _raised(what: str, error: tuple[str, str] | None, module: str = "") -> str:
+    """``"deposit raised TypeError: message."``, with advice for the stub's NotImplementedError."""
+    etype, message = error or ("an exception", "")
+    text = f"{what} raised {etype}" + (f": {message}" if message else "")
+    if text[-1] not in ".!?":
+        text += "."
+    if etype == "NotImplementedError":
+        where = f"the {module} cell" if module else f"the cell of {what}"
+        text += (
+            f" Replace `raise NotImplementedError()` in {where} with your code, then run that "
+            "cell" + (" and the import cell below it." if module else ".")
+        )
+    return text
+
+
+def _fail_run(run: BoundedRun, what: str) -> None:
+    """Raise AssertionError if the sandbox itself failed (timeout, exception)."""
+    if not run.ok:
+        raise AssertionError(f"{what}: {run.explain()}")
+
+
+def _fail_missing(
+    run: BoundedRun, missing: int, total: int, codes: Sequence[int | None], kind: str
+) -> None:
+    if not missing:
+        return
+    failed = [c for c in codes if c not in (0, None)]
+    text = (
+        f"{missing} of the {total} {kind} processes never reported back"
+        + (f" (exit code {failed[0]})" if failed else "")
+        + "."
+    )
+    hint = _hint(run)
+    if hint:
+        text += " " + hint
+    tail = _tail(run.stderr)
+    if tail:
+        text += "\nThe processes' error output ended with:\n" + tail
+    raise AssertionError(text)
+
+
+def race_report(run: BoundedRun) -> DepositRace:
+    """The :class:`DepositRace` of a :func:`deposit_race` run, or AssertionError saying what to fix."""
+    _fail_run(run, "deposit_race")
+    race: DepositRace = run.value
+    _fail_missing(run, race.missing, race.processes, race.exit_codes, "depositor")
+    errors = [r for r in race.reports if r.error is not None]
+    if errors:
+        raise AssertionError(_raised("deposit", errors[0].error, "bank.py"))
+    return race
+
+
+def slot_report(run: BoundedRun, failing: Sequence[Any] = ()) -> SlotRun:
+    """The :class:`SlotRun` of a :func:`slot_check` run, or AssertionError saying what to fix.
+
+    ``failing`` are the items for which ``func`` raises ``ValueError`` (``probe`` of a negative
+    number): those calls must raise it too, and give their slot back.
+    """
+    _fail_run(run, "slot_check")
+    slots: SlotRun = run.value
+    _fail_missing(run, slots.missing, len(slots.items), slots.exit_codes, "worker")
+    failing = list(failing)
+    kept_after_error = [r for r in slots.reports if r.held > 0 and r.item in failing]
+    if kept_after_error:
+        r = kept_after_error[0]
+        raise AssertionError(
+            f"When func({r.item!r}) raised {r.error[0] if r.error else 'an exception'}, "
+            "run_with_slot did not give its slot back, so the other workers waited for a slot "
+            "in vain. Release the slot whatever happens: use `with semaphore:` (or release it "
+            "in a `finally:` block)."
+        )
+    kept = [r for r in slots.reports if r.held > 0]
+    if kept:
+        r = kept[0]
+        raise AssertionError(
+            f"run_with_slot returned while still holding its slot: it acquired the semaphore "
+            f"{r.acquired} time(s) and released it {r.released} time(s), so the other workers "
+            "waited for a free slot in vain. Give the slot back after the task: use `with "
+            "semaphore:`, which releases it when the block ends."
+        )
+    for r in slots.reports:
+        if r.item in failing:
+            if r.error is None:
+                raise AssertionError(
+                    f"func({r.item!r}) raised ValueError, but run_with_slot returned {r.value!r}: "
+                    "let the exception reach the caller (a `with` block releases the slot and "
+                    "lets the exception through)."
+                )
+        elif r.error is not None:
+            raise AssertionError(
+                _raised(f"run_with_slot(semaphore, func, {r.item!r})", r.error, "limited.py")
+            )
+    return slots
+
+
+def start_report(run: BoundedRun) -> StartRun:
+    """The :class:`StartRun` of a :func:`start_check` run, or AssertionError saying what to fix."""
+    _fail_run(run, "start_check")
+    start: StartRun = run.value
+    _fail_missing(run, start.never_started, len(start.items), start.exit_codes, "worker")
+    errors = [r for r in start.reports if r.error is not None]
+    if errors:
+        raise AssertionError(_raised("wait_for_start", errors[0].error, "starting.py"))
+    return start
+
+
+def together_report(run: BoundedRun) -> TogetherRun:
+    """The :class:`TogetherRun` of a :func:`together_run` run, or AssertionError saying what to fix."""
+    _fail_run(run, "start_together")
+    together: TogetherRun = run.value
+    if together.error is not None:
+        etype, message, tb = together.error
+        if etype == "NotSpawnSafeError":
+            raise AssertionError(f"start_together could not start its workers. {message}")
+        text = _raised("start_together", (etype, message))
+        if etype == "Empty":
+            text += " A results.get(timeout=...) waited in vain: nothing arrived in time."
+            if not together.set_times:
+                text += " " + together.explain_signal()
+        hint = _hint(run, f"{message}\n{tb}")
+        if hint:
+            text += " " + hint
+        raise AssertionError(text)
+    if together.stuck is not None:
+        text = f"start_together did not return: it was stopped after {together.after:.0f} s"
+        text += (
+            f", while it was waiting at this line:\n    {together.line}\n"
+            if together.line
+            else ". "
+        )
+        if not together.set_times:
+            text += together.explain_signal()
+        elif together.stuck == "ended":
+            text += (
+                "Every worker process had already ended, so nothing more could arrive: "
+                'read exactly one "ready" and one result per worker.'
+            )
+            hint = _hint(run)
+            if hint:
+                text += " " + hint
+        else:
+            text += (
+                'Look for a wait that never ends: read one "ready" and one result per '
+                "worker, with results.get(timeout=...), and join with a timeout."
+            )
+        raise AssertionError(text)
+    return together
