@@ -56,8 +56,14 @@ def time_serial(sizes: Sequence[int], repeat: int) -> tuple[float, list[int]]:
     return best, counts
 
 
-def time_pool(ctx: mp.context.BaseContext, workers: int, sizes: Sequence[int], repeat: int,
-              chunksize: int, timeout: float) -> tuple[float, float, list[int]]:
+def time_pool(
+    ctx: mp.context.BaseContext,
+    workers: int,
+    sizes: Sequence[int],
+    repeat: int,
+    chunksize: int,
+    timeout: float,
+) -> tuple[float, float, list[int]]:
     """Start-up time, best map time of ``repeat`` runs, and the counts, for ``Pool(workers)``."""
     start = time.perf_counter()
     with ctx.Pool(workers) as pool:
@@ -75,29 +81,59 @@ def time_pool(ctx: mp.context.BaseContext, workers: int, sizes: Sequence[int], r
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Time count_primes serially and with Pool(1..N), and print the speedups.")
-    parser.add_argument("--sizes", type=parse_sizes, default=parse_sizes(DEFAULT_SIZES),
-                        help="comma-separated limits, one task each (default: 16 limits from "
-                             "60000 to 180000)")
-    parser.add_argument("--repeat", type=positive_int, default=3,
-                        help="runs per measurement; the best is kept (default: 3)")
-    parser.add_argument("--max-workers", type=positive_int, default=None,
-                        help="largest pool to try (default: helpers.usable_cpus())")
-    parser.add_argument("--chunksize", type=positive_int, default=1,
-                        help="Pool.map chunksize (default: 1, best for a few long tasks)")
-    parser.add_argument("--start-method", choices=mp.get_all_start_methods(), default=None,
-                        help="start method for the pools (default: the platform's)")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="give up on a single map after this many seconds (default: 120)")
-    parser.add_argument("--plot", metavar="PATH", default=None,
-                        help="save a speedup chart (PNG, SVG, PDF, ...) to PATH")
+        description="Time count_primes serially and with Pool(1..N), and print the speedups."
+    )
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=parse_sizes(DEFAULT_SIZES),
+        help="comma-separated limits, one task each (default: 16 limits from 60000 to 180000)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=3,
+        help="runs per measurement; the best is kept (default: 3)",
+    )
+    parser.add_argument(
+        "--max-workers",
+        type=positive_int,
+        default=None,
+        help="largest pool to try (default: helpers.usable_cpus())",
+    )
+    parser.add_argument(
+        "--chunksize",
+        type=positive_int,
+        default=1,
+        help="Pool.map chunksize (default: 1, best for a few long tasks)",
+    )
+    parser.add_argument(
+        "--start-method",
+        choices=mp.get_all_start_methods(),
+        default=None,
+        help="start method for the pools (default: the platform's)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="give up on a single map after this many seconds (default: 120)",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        default=None,
+        help="save a speedup chart (PNG, SVG, PDF, ...) to PATH",
+    )
     args = parser.parse_args(argv)
 
     ctx = mp.get_context(args.start_method)
     cpus = usable_cpus()
     max_workers = args.max_workers or cpus
-    print(f"{len(args.sizes)} tasks: count_primes(n) for n in {min(args.sizes)}..{max(args.sizes)}"
-          f" | best of {args.repeat} | start method {ctx.get_start_method()} | usable CPUs {cpus}")
+    print(
+        f"{len(args.sizes)} tasks: count_primes(n) for n in {min(args.sizes)}..{max(args.sizes)}"
+        f" | best of {args.repeat} | start method {ctx.get_start_method()} | usable CPUs {cpus}"
+    )
 
     serial, expected = time_serial(args.sizes, args.repeat)
     print(f"\n{'run':>10} {'start-up s':>11} {'work s':>8} {'speedup':>8} {'per worker':>11}")
@@ -106,16 +142,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers = list(range(1, max_workers + 1))
     seconds = []
     for k in workers:
-        startup, best, counts = time_pool(ctx, k, args.sizes, args.repeat, args.chunksize,
-                                          args.timeout)
+        startup, best, counts = time_pool(
+            ctx, k, args.sizes, args.repeat, args.chunksize, args.timeout
+        )
         if counts != expected:
             raise SystemExit(f"Pool({k}) gave different counts than the serial run")
         seconds.append(best)
         speedup = serial / best
         print(f"{f'Pool({k})':>10} {startup:11.3f} {best:8.3f} {speedup:8.2f} {speedup / k:11.0%}")
 
-    print("\nspeedup = serial time / pool time (start-up excluded); per worker = speedup / workers."
-          "\nExpect it to stop growing at the usable CPUs, and to stay below them on a busy machine.")
+    print(
+        "\nspeedup = serial time / pool time (start-up excluded); per worker = speedup / workers."
+        "\nExpect it to stop growing at the usable CPUs, and to stay below them on a busy machine."
+    )
 
     if args.plot:
         import matplotlib
@@ -126,8 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from helpers.plots import plot_speedup
 
         fig, ax = plt.subplots(figsize=(5, 3.5))
-        plot_speedup(workers, seconds, ax=ax,
-                     title=f"count_primes on {len(args.sizes)} limits ({ctx.get_start_method()})")
+        plot_speedup(
+            workers,
+            seconds,
+            ax=ax,
+            title=f"count_primes on {len(args.sizes)} limits ({ctx.get_start_method()})",
+        )
         ax.lines[0].set_label("vs. Pool(1)")
         ax.plot(workers, [serial / s for s in seconds], "s:", label="vs. serial (no pool)")
         ax.set_xticks(workers)

@@ -75,8 +75,9 @@ def run_serial(func: Callable[[Any], Any], tasks: Sequence[Any]) -> Run:
     return Run("serial", 1, began, time.perf_counter() - start, records)
 
 
-def run_threads(func: Callable[[Any], Any], tasks: Sequence[Any], workers: int,
-                timeout: float = 30.0) -> Run:
+def run_threads(
+    func: Callable[[Any], Any], tasks: Sequence[Any], workers: int, timeout: float = 30.0
+) -> Run:
     """Map ``func`` over ``tasks`` with a ``ThreadPoolExecutor`` of ``workers`` threads."""
     job = timed(func)
     began, start = time.time(), time.perf_counter()
@@ -85,8 +86,13 @@ def run_threads(func: Callable[[Any], Any], tasks: Sequence[Any], workers: int,
     return Run("threads", workers, began, time.perf_counter() - start, records)
 
 
-def run_processes(func: Callable[[Any], Any], tasks: Sequence[Any], workers: int,
-                  ctx: BaseContext | None = None, timeout: float = 30.0) -> Run:
+def run_processes(
+    func: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    workers: int,
+    ctx: BaseContext | None = None,
+    timeout: float = 30.0,
+) -> Run:
     """Map ``func`` over ``tasks`` with a ``ProcessPoolExecutor`` of ``workers`` processes.
 
     ``ctx`` is the multiprocessing context (start method) to use; ``None`` means the default.
@@ -99,8 +105,13 @@ def run_processes(func: Callable[[Any], Any], tasks: Sequence[Any], workers: int
     return Run("processes", workers, began, time.perf_counter() - start, records)
 
 
-def race(func: Callable[[Any], Any], tasks: Sequence[Any], workers: int,
-         ctx: BaseContext | None = None, timeout: float = 30.0) -> dict[str, Run]:
+def race(
+    func: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    workers: int,
+    ctx: BaseContext | None = None,
+    timeout: float = 30.0,
+) -> dict[str, Run]:
     """Run ``func`` over ``tasks`` serially, in ``workers`` threads and in ``workers`` processes.
 
     Returns ``{"serial": Run, "threads": Run, "processes": Run}``. Each wall time includes
@@ -169,8 +180,9 @@ def crash_in_a_thread(after: float = 0.05, main_waits: float = 2.0, exit_code: i
     time.sleep(main_waits)
 
 
-def _lane_labels(records: Sequence[TaskRecord],
-                 here: int) -> tuple[dict[tuple[int, int], int], list[str]]:
+def _lane_labels(
+    records: Sequence[TaskRecord], here: int
+) -> tuple[dict[tuple[int, int], int], list[str]]:
     """Number the (pid, thread) pairs, the caller's process first, and label each row."""
     lanes: dict[tuple[int, int], int] = {}
     for r in sorted(records, key=lambda r: (r.pid != here, r.pid, r.start)):
@@ -185,9 +197,14 @@ def _lane_labels(records: Sequence[TaskRecord],
     return lanes, labels
 
 
-def plot_lanes(records: Iterable[TaskRecord], ax: Axes | None = None, *,
-               title: str | None = None, t0: float | None = None,
-               label_tasks: bool = True) -> Axes:
+def plot_lanes(
+    records: Iterable[TaskRecord],
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    t0: float | None = None,
+    label_tasks: bool = True,
+) -> Axes:
     """Draw a timeline of ``records`` with one row per thread of each process.
 
     Like ``helpers.plot_timeline``, but tasks run by different threads of the same process get
@@ -209,24 +226,40 @@ def plot_lanes(records: Iterable[TaskRecord], ax: Axes | None = None, *,
     for i, r in enumerate(records):
         y = lanes[(r.pid, r.thread)]
         left = r.start - start0
-        ax.barh(y, r.duration, left=left, height=0.6, color=colours[i % len(colours)],
-                edgecolor="black", linewidth=0.5)
+        ax.barh(
+            y,
+            r.duration,
+            left=left,
+            height=0.6,
+            color=colours[i % len(colours)],
+            edgecolor="black",
+            linewidth=0.5,
+        )
         if label_tasks:
-            ax.text(left + r.duration / 2, y, str(i + 1), ha="center", va="center", fontsize=8,
-                    clip_on=True)
+            ax.text(
+                left + r.duration / 2,
+                y,
+                str(i + 1),
+                ha="center",
+                va="center",
+                fontsize=8,
+                clip_on=True,
+            )
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)  # first row on top, and room for a single row
-    ax.set_xlabel("seconds since the run began" if t0 is not None
-                  else "seconds since the first task started")
+    ax.set_xlabel(
+        "seconds since the run began" if t0 is not None else "seconds since the first task started"
+    )
     ax.set_xlim(left=0)
     if title:
         ax.set_title(title)
     return ax
 
 
-def plot_wall_times(races: dict[str, dict[str, Run]], ax: Axes | None = None, *,
-                    title: str | None = None) -> Axes:
+def plot_wall_times(
+    races: dict[str, dict[str, Run]], ax: Axes | None = None, *, title: str | None = None
+) -> Axes:
     """Draw a grouped bar chart: one group per race (workload), one bar per way of running it.
 
     ``races`` maps a workload's name to what :func:`race` returned for it. Each bar is the wall
@@ -249,16 +282,31 @@ def plot_wall_times(races: dict[str, dict[str, Run]], ax: Axes | None = None, *,
                 xs.append(i + (j - (len(kinds) - 1) / 2) * width)
                 heights.append(runs[kind].seconds)
                 waits.append(runs[kind].first_start)
-        bars = ax.bar(xs, heights, width, color=f"C{j}", edgecolor="black", linewidth=0.5,
-                      label=kind)
+        bars = ax.bar(
+            xs, heights, width, color=f"C{j}", edgecolor="black", linewidth=0.5, label=kind
+        )
         shown = [(x, w) for x, w in zip(xs, waits, strict=True) if w >= 0.005]  # skip slivers
         if shown:
-            ax.bar([x for x, _ in shown], [w for _, w in shown], width, color="none",
-                   edgecolor="black", linewidth=0, hatch="///")
+            ax.bar(
+                [x for x, _ in shown],
+                [w for _, w in shown],
+                width,
+                color="none",
+                edgecolor="black",
+                linewidth=0,
+                hatch="///",
+            )
         ax.bar_label(bars, fmt="%.2f s", fontsize=8)
     handles, _ = ax.get_legend_handles_labels()
-    handles.append(Patch(facecolor="none", edgecolor="black", hatch="///", linewidth=0,
-                         label="before the first task started"))
+    handles.append(
+        Patch(
+            facecolor="none",
+            edgecolor="black",
+            hatch="///",
+            linewidth=0,
+            label="before the first task started",
+        )
+    )
     ax.set_xticks(range(len(races)))
     ax.set_xticklabels(list(races))
     ax.set_ylabel("wall time (s)")
@@ -279,12 +327,16 @@ def summarize(runs: dict[str, Run]) -> str:
     if "serial" not in runs:
         raise ValueError("summarize needs the serial run to compare with")
     base = runs["serial"].seconds
-    lines = [f"{'':10} {'workers':>7} {'wall':>7} {'start-up':>9} {'working':>8} "
-             f"{'speedup':>8} {'once started':>13}"]
+    lines = [
+        f"{'':10} {'workers':>7} {'wall':>7} {'start-up':>9} {'working':>8} "
+        f"{'speedup':>8} {'once started':>13}"
+    ]
     for kind, run in runs.items():
         working = max(run.seconds - run.first_start, 1e-9)
-        lines.append(f"{kind:10} {run.workers:>7} {run.seconds:>6.2f}s {run.first_start:>8.2f}s "
-                     f"{working:>7.2f}s {base / run.seconds:>7.2f}x {base / working:>12.2f}x")
+        lines.append(
+            f"{kind:10} {run.workers:>7} {run.seconds:>6.2f}s {run.first_start:>8.2f}s "
+            f"{working:>7.2f}s {base / run.seconds:>7.2f}x {base / working:>12.2f}x"
+        )
     return "\n".join(lines)
 
 
@@ -301,11 +353,15 @@ def verdict(runs: dict[str, Run], cpus: int, *, threshold: float = 1.3) -> str:
     lines = []
     t = base / threads.seconds
     if t < threshold:
-        lines.append(f"threads:   {t:.2f}x the serial speed: no parallel computing (the GIL "
-                     "let one thread compute at a time)")
+        lines.append(
+            f"threads:   {t:.2f}x the serial speed: no parallel computing (the GIL "
+            "let one thread compute at a time)"
+        )
     else:
-        lines.append(f"threads:   {t:.2f}x the serial speed: they computed in parallel, so the "
-                     "GIL was off or the work released it")
+        lines.append(
+            f"threads:   {t:.2f}x the serial speed: they computed in parallel, so the "
+            "GIL was off or the work released it"
+        )
     working = max(processes.seconds - processes.first_start, 1e-9)
     p = base / working
     best = min(processes.workers, cpus)
@@ -314,8 +370,12 @@ def verdict(runs: dict[str, Run], cpus: int, *, threshold: float = 1.3) -> str:
     elif p >= threshold:
         reason = f"they computed in parallel (at most {best}x is possible here)"
     else:
-        reason = (f"less than the {best}x that {cpus} CPUs allow: other programs were probably "
-                  "busy on them; run the race again")
-    lines.append(f"processes: {processes.first_start:.2f} s of start-up, then {p:.2f}x the serial "
-                 f"speed: {reason}")
+        reason = (
+            f"less than the {best}x that {cpus} CPUs allow: other programs were probably "
+            "busy on them; run the race again"
+        )
+    lines.append(
+        f"processes: {processes.first_start:.2f} s of start-up, then {p:.2f}x the serial "
+        f"speed: {reason}"
+    )
     return "\n".join(lines)

@@ -33,15 +33,27 @@ from helpers.timeline import TaskRecord
 
 # What the children's stderr says, and what the learner should do about it.
 _HINTS = [
-    ("Can't get attribute", "Your worker function is defined in the notebook. Worker processes "
-     "started with spawn cannot find it. Use a function from helpers.workers, or write yours to "
-     "a file with %%writefile and import it."),
-    ("<lambda>", "A lambda cannot be sent to a worker process. Use a named top-level function "
-     "from a module (for example from helpers.workers)."),
-    ("Can't pickle", "Something you send to a worker cannot be pickled. Send plain data and "
-     "top-level functions from a module."),
-    ("Can't get local object", "A nested function or closure cannot be sent to a worker process. "
-     "Define the worker at the top level of a module."),
+    (
+        "Can't get attribute",
+        "Your worker function is defined in the notebook. Worker processes "
+        "started with spawn cannot find it. Use a function from helpers.workers, or write yours to "
+        "a file with %%writefile and import it.",
+    ),
+    (
+        "<lambda>",
+        "A lambda cannot be sent to a worker process. Use a named top-level function "
+        "from a module (for example from helpers.workers).",
+    ),
+    (
+        "Can't pickle",
+        "Something you send to a worker cannot be pickled. Send plain data and "
+        "top-level functions from a module.",
+    ),
+    (
+        "Can't get local object",
+        "A nested function or closure cannot be sent to a worker process. "
+        "Define the worker at the top level of a module.",
+    ),
 ]
 
 
@@ -88,8 +100,11 @@ class BoundedRun:
         if self.timed_out:
             parts = [f"Your code did not finish within {self.seconds:.0f} s and was stopped."]
             hint = self.hint()
-            parts.append(hint or "Look for a wait that never ends: a get() with no item coming, a "
-                         "join() on a process that is still blocked, or a missing sentinel.")
+            parts.append(
+                hint
+                or "Look for a wait that never ends: a get() with no item coming, a "
+                "join() on a process that is still blocked, or a missing sentinel."
+            )
         elif self.error_type is not None:
             parts = [f"Your code raised {self.error_type}: {self.error_message}"]
             hint = self.hint()
@@ -225,8 +240,12 @@ def _forget_inherited_servers() -> None:
         from multiprocessing import forkserver
 
         fs = forkserver._forkserver
-        for attr in ("_forkserver_address", "_forkserver_alive_fd", "_forkserver_pid",
-                     "_inherited_fds"):
+        for attr in (
+            "_forkserver_address",
+            "_forkserver_alive_fd",
+            "_forkserver_pid",
+            "_inherited_fds",
+        ):
             if hasattr(fs, attr):
                 setattr(fs, attr, None)
     except Exception:  # noqa: BLE001 - best effort on other Python versions
@@ -242,9 +261,17 @@ def _forget_inherited_servers() -> None:
         pass
 
 
-def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callable[..., Any],
-             args: tuple[Any, ...], kwargs: dict[str, Any], grace: float,
-             start_method: str | None) -> None:
+def _sandbox(
+    conn: Any,
+    out_path: str,
+    err_path: str,
+    parent: int,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    grace: float,
+    start_method: str | None,
+) -> None:
     """Body of the forked sandbox: redirect output, run, report, clean up, exit hard."""
     # multiprocessing makes a forked child default to fork; give the learner's code the start
     # method the notebook chose (or the platform default), as it would have in the kernel.
@@ -293,9 +320,17 @@ def _sandbox(conn: Any, out_path: str, err_path: str, parent: int, func: Callabl
     try:
         conn.send(report + (most_children, unclosed, leftover))
     except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable return value
-        conn.send(("error", type(exc).__name__,
-                   f"the return value could not be sent back to the grader: {exc}",
-                   traceback.format_exc(), most_children, unclosed, leftover))
+        conn.send(
+            (
+                "error",
+                type(exc).__name__,
+                f"the return value could not be sent back to the grader: {exc}",
+                traceback.format_exc(),
+                most_children,
+                unclosed,
+                leftover,
+            )
+        )
     for p in alive:
         p.join(1)
     sys.stdout.flush()
@@ -312,8 +347,9 @@ def _read(path: str, limit: int = 200_000) -> str:
     return data.decode("utf-8", "replace")
 
 
-def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
-                grace: float = 2.0, **kwargs: Any) -> BoundedRun:
+def run_bounded(
+    func: Callable[..., Any], *args: Any, timeout: float = 20.0, grace: float = 2.0, **kwargs: Any
+) -> BoundedRun:
     """Run ``func(*args, **kwargs)`` in a sandbox and return a :class:`BoundedRun`. Never hangs.
 
     ``timeout`` bounds the call; ``grace`` is how long processes the call started may take to
@@ -340,8 +376,17 @@ def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
             warnings.simplefilter("ignore", DeprecationWarning)
             proc = ctx.Process(
                 target=_sandbox,
-                args=(sender, out_path, err_path, os.getpid(), func, args, kwargs, grace,
-                      multiprocessing.get_start_method(allow_none=True)),
+                args=(
+                    sender,
+                    out_path,
+                    err_path,
+                    os.getpid(),
+                    func,
+                    args,
+                    kwargs,
+                    grace,
+                    multiprocessing.get_start_method(allow_none=True),
+                ),
                 name="grader-sandbox",
             )
             proc.start()
@@ -384,8 +429,9 @@ def run_bounded(func: Callable[..., Any], *args: Any, timeout: float = 20.0,
     return run
 
 
-def _run_in_thread(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-                   timeout: float) -> BoundedRun:
+def _run_in_thread(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float
+) -> BoundedRun:
     """Fallback without fork: a daemon thread with a time limit (output is not captured)."""
     run = BoundedRun(pid=os.getpid(), notes=["ran in a thread: this platform has no fork"])
     box: dict[str, Any] = {}
@@ -422,8 +468,7 @@ def probe(seconds: float = 0.3) -> TaskRecord:
         raise ValueError(f"negative input: {seconds}")
     start = time.time()
     time.sleep(seconds)
-    return TaskRecord(seconds, seconds * 10, os.getpid(), threading.get_ident(), start,
-                      time.time())
+    return TaskRecord(seconds, seconds * 10, os.getpid(), threading.get_ident(), start, time.time())
 
 
 def describe_workers(records: Iterable[TaskRecord], parent_pid: int) -> str:
@@ -432,12 +477,18 @@ def describe_workers(records: Iterable[TaskRecord], parent_pid: int) -> str:
     pids = {r.pid for r in records}
     threads = {(r.pid, r.thread) for r in records}
     if pids == {parent_pid} and len(threads) > 1:
-        return ("the tasks ran in several threads of one process (a thread pool?). Threads share "
-                "one interpreter; use multiprocessing.Pool to run them in processes.")
+        return (
+            "the tasks ran in several threads of one process (a thread pool?). Threads share "
+            "one interpreter; use multiprocessing.Pool to run them in processes."
+        )
     if pids == {parent_pid}:
-        return ("every task ran in the notebook's own process, one after another. Create a "
-                "multiprocessing.Pool and hand the tasks to it (pool.map).")
+        return (
+            "every task ran in the notebook's own process, one after another. Create a "
+            "multiprocessing.Pool and hand the tasks to it (pool.map)."
+        )
     if len(pids) == 1:
-        return ("every task ran in a single worker process. Use a pool of at least 2 processes "
-                "and give it several tasks.")
+        return (
+            "every task ran in a single worker process. Use a pool of at least 2 processes "
+            "and give it several tasks."
+        )
     return f"the tasks ran in {len(pids)} processes."

@@ -83,8 +83,15 @@ def square_with_progress(progress: Any, x: int, seconds: float = 0.1) -> int:
     return x * x
 
 
-def add_to_counter(counter: Any, key: Any, times: int, lock: Any = None, pause: float = 0.0,
-                   together: Any = None, timeout: float = 10.0) -> int:
+def add_to_counter(
+    counter: Any,
+    key: Any,
+    times: int,
+    lock: Any = None,
+    pause: float = 0.0,
+    together: Any = None,
+    timeout: float = 10.0,
+) -> int:
     """Do ``counter[key] += 1`` ``times`` times, under ``lock`` if one is given; return ``times``.
 
     ``counter`` is a managed dict. ``counter[key] += 1`` is two separate calls to the manager,

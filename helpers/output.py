@@ -144,12 +144,15 @@ class ChildOutput:
         self._arrived: list[Line] = []
         self._cond = threading.Condition()
         self._reader: threading.Thread | None = threading.Thread(
-            target=_read_lines, args=(self._queue, self._arrived, self._cond),
-            name="ChildOutput reader", daemon=True,
+            target=_read_lines,
+            args=(self._queue, self._arrived, self._cond),
+            name="ChildOutput reader",
+            daemon=True,
         )
         self._reader.start()
-        self._finalizer = weakref.finalize(self, _stop_reading, self._queue, self._reader,
-                                           os.getpid())
+        self._finalizer = weakref.finalize(
+            self, _stop_reading, self._queue, self._reader, os.getpid()
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         # A child only needs the queue (pickled while the child starts, e.g. for out.install).

@@ -39,11 +39,25 @@ def plot_timeline(
     for i, r in enumerate(records):
         y = rows[r.pid]
         left = r.start - start0
-        ax.barh(y, r.duration, left=left, height=0.6, color=colours[i % len(colours)],
-                edgecolor="black", linewidth=0.5)
+        ax.barh(
+            y,
+            r.duration,
+            left=left,
+            height=0.6,
+            color=colours[i % len(colours)],
+            edgecolor="black",
+            linewidth=0.5,
+        )
         if label_tasks:
-            ax.text(left + r.duration / 2, y, str(r.task), ha="center", va="center", fontsize=8,
-                    clip_on=True)
+            ax.text(
+                left + r.duration / 2,
+                y,
+                str(r.task),
+                ha="center",
+                va="center",
+                fontsize=8,
+                clip_on=True,
+            )
     ax.set_yticks(range(len(pids)))
     ax.set_yticklabels([f"PID {pid}" for pid in pids])
     ax.set_xlabel("seconds since the first task started")

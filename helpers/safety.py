@@ -152,14 +152,14 @@ def check_spawn_safe(func: Callable[..., Any], start_method: str | None = None) 
     on Windows and, from Python 3.14, on Linux too.
     """
     if not callable(func):
-        raise TypeError(
-            f"check_spawn_safe needs a function, got {type(func).__name__} {func!r}"
-        )
+        raise TypeError(f"check_spawn_safe needs a function, got {type(func).__name__} {func!r}")
     problem = _problem(func)
     if problem is None:
         return
-    method = start_method or multiprocessing.get_start_method(allow_none=True) or (
-        multiprocessing.get_all_start_methods()[0]
+    method = (
+        start_method
+        or multiprocessing.get_start_method(allow_none=True)
+        or (multiprocessing.get_all_start_methods()[0])
     )
     note = ""
     if method == "fork":

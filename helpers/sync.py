@@ -201,8 +201,9 @@ def wait_for_go(name: str, go: Any, results: Any, timeout: float = 10.0) -> Sign
     return _report(results, Signal(name, os.getpid(), ok, now, now - asked))
 
 
-def work_until_stopped(name: str, stop: Any, results: Any, step: float = 0.05,
-                       limit: float = 10.0) -> Signal:
+def work_until_stopped(
+    name: str, stop: Any, results: Any, step: float = 0.05, limit: float = 10.0
+) -> Signal:
     """Do rounds of work (``step`` s of CPU each) until the ``stop`` Event is set.
 
     Puts ``"ready"`` on ``results`` when it starts, then a :class:`Signal` when it stops. The
@@ -223,8 +224,9 @@ def work_until_stopped(name: str, stop: Any, results: Any, step: float = 0.05,
     return _report(results, Signal(name, os.getpid(), stop.is_set(), now, now - began, rounds))
 
 
-def wait_until_at_least(name: str, cond: Any, counter: Any, target: int, results: Any,
-                        timeout: float = 10.0) -> Signal:
+def wait_until_at_least(
+    name: str, cond: Any, counter: Any, target: int, results: Any, timeout: float = 10.0
+) -> Signal:
     """Sleep on ``cond`` until ``counter.value >= target`` (at most ``timeout`` s), then report.
 
     Puts ``"ready"`` on ``results`` when it starts, then a :class:`Signal` when it goes on.
@@ -242,8 +244,14 @@ def wait_until_at_least(name: str, cond: Any, counter: Any, target: int, results
     return _report(results, Signal(name, os.getpid(), ok, now, now - asked, seen))
 
 
-def two_phase(name: str, barrier: Any, setup_seconds: float, results: Any,
-              work_seconds: float = 0.2, timeout: float = 10.0) -> list[TaskRecord]:
+def two_phase(
+    name: str,
+    barrier: Any,
+    setup_seconds: float,
+    results: Any,
+    work_seconds: float = 0.2,
+    timeout: float = 10.0,
+) -> list[TaskRecord]:
     """Phase 1 takes ``setup_seconds``, then wait at ``barrier``; phase 2 takes ``work_seconds``.
 
     Returns (and puts on ``results``) two :class:`TaskRecord` objects, ``"<name> setup"`` and
@@ -286,9 +294,19 @@ class TransferOutcome:
     note: str
 
 
-def transfer(name: str, balances: Any, locks: Any, src: int, dst: int, amount: int,
-             together: Any, results: Any, ordered: bool = False, hold: float = 0.2,
-             timeout: float = 1.0) -> TransferOutcome:
+def transfer(
+    name: str,
+    balances: Any,
+    locks: Any,
+    src: int,
+    dst: int,
+    amount: int,
+    together: Any,
+    results: Any,
+    ordered: bool = False,
+    hold: float = 0.2,
+    timeout: float = 1.0,
+) -> TransferOutcome:
     """Move ``amount`` from account ``src`` to ``dst``, holding both accounts' locks.
 
     ``balances`` is a shared ``Array('i', ...)`` and ``locks[i]`` guards account ``i``.
@@ -336,8 +354,9 @@ def transfer(name: str, balances: Any, locks: Any, src: int, dst: int, amount: i
     if got_second or not got_first:
         waited = time.time() - asked
         _wait_quietly(together, 2 * timeout + hold + 5)
-    outcome = TransferOutcome(name, os.getpid(), f"{a} then {b}", got_second, round(waited, 2),
-                              note)
+    outcome = TransferOutcome(
+        name, os.getpid(), f"{a} then {b}", got_second, round(waited, 2), note
+    )
     return _report(results, outcome)
 
 
@@ -364,8 +383,16 @@ def _item_work(i: int, units: int) -> int:
     return total
 
 
-def count_items(strategy: str, counter: Any, lock: Any, n: int, together: Any, results: Any,
-                units: int = 20, timeout: float = 10.0) -> TaskRecord:
+def count_items(
+    strategy: str,
+    counter: Any,
+    lock: Any,
+    n: int,
+    together: Any,
+    results: Any,
+    units: int = 20,
+    timeout: float = 10.0,
+) -> TaskRecord:
     """Process ``n`` items (a little CPU work each) and add ``n`` to ``counter`` under ``lock``.
 
     ``strategy`` is one of :data:`STRATEGIES`:

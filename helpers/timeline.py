@@ -75,9 +75,9 @@ def processes_used(records: Iterable[TaskRecord]) -> set[int]:
     return {r.pid for r in records}
 
 
-def overlapping_pairs(records: Sequence[TaskRecord], *, across_processes: bool = True) -> list[
-    tuple[TaskRecord, TaskRecord]
-]:
+def overlapping_pairs(
+    records: Sequence[TaskRecord], *, across_processes: bool = True
+) -> list[tuple[TaskRecord, TaskRecord]]:
     """Return the pairs of tasks whose run intervals overlap in time.
 
     With ``across_processes`` (the default) only pairs run by different processes count: that is

@@ -23,15 +23,22 @@ SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_MARKERS = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")
 
 
-def nbgrader(*args: str, cwd: Path, timeout: float = 900,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def nbgrader(
+    *args: str, cwd: Path, timeout: float = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run the venv's nbgrader with the venv's bin first on PATH (nbgrader calls alembic).
 
     ``env`` adds variables (the tests' process tag, which every kernel and worker inherits).
     """
     env = dict(os.environ, **(env or {}), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def strip_solution_markers(source: str) -> str:
@@ -57,9 +64,10 @@ class Course:
     # -- instructor steps -------------------------------------------------------------------
     def generate(self, assignment: str) -> Path:
         """``nbgrader generate_assignment``; returns the release folder."""
-        result = nbgrader("generate_assignment", assignment, "--force", cwd=self.root,
-                          env=self.env)
-        assert result.returncode == 0, f"generate_assignment failed:\n{result.stdout}\n{result.stderr}"
+        result = nbgrader("generate_assignment", assignment, "--force", cwd=self.root, env=self.env)
+        assert result.returncode == 0, (
+            f"generate_assignment failed:\n{result.stdout}\n{result.stderr}"
+        )
         return self.root / "release" / assignment
 
     def autograde(self, assignment: str) -> subprocess.CompletedProcess:
@@ -84,8 +92,15 @@ class Course:
                 answers[meta["grade_id"]] = strip_solution_markers(cell.source)
         return answers
 
-    def submit(self, assignment: str, student: str, notebook: str,
-               answers: dict[str, str] | None = None, *, reference: bool = True) -> Path:
+    def submit(
+        self,
+        assignment: str,
+        student: str,
+        notebook: str,
+        answers: dict[str, str] | None = None,
+        *,
+        reference: bool = True,
+    ) -> Path:
         """Hand in the release notebook for ``student``.
 
         With ``reference`` (the default), every answer cell holds the reference solution, and
@@ -95,8 +110,9 @@ class Course:
         nb = self.release_notebook(assignment, notebook)
         fill = dict(self.reference_answers(assignment, notebook)) if reference else {}
         fill.update(answers or {})
-        unknown = set(answers or {}) - {c.metadata.get("nbgrader", {}).get("grade_id")
-                                         for c in nb.cells}
+        unknown = set(answers or {}) - {
+            c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
+        }
         assert not unknown, f"no answer cells with grade_id {sorted(unknown)}"
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -114,8 +130,11 @@ class Course:
 
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
             nb = gb.find_submission_notebook(notebook, assignment, student)
-            return {g.name: g.score for g in nb.grades if g.cell.cell_type == "code"
-                    and not g.needs_manual_grade}
+            return {
+                g.name: g.score
+                for g in nb.grades
+                if g.cell.cell_type == "code" and not g.needs_manual_grade
+            }
 
     def max_scores(self, assignment: str, notebook: str) -> dict[str, float]:
         """The points of every graded test cell, from the source notebook's metadata."""

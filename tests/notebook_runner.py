@@ -15,14 +15,13 @@ CELL_TIMEOUT = 30
 def start_method_cell(method: str) -> nbformat.NotebookNode:
     """A first cell that fixes the start method for the whole run, as a learner on that OS has."""
     return nbformat.v4.new_code_cell(
-        "import multiprocessing as _mp\n"
-        f"_mp.set_start_method({method!r}, force=True)\n"
-        "del _mp"
+        f"import multiprocessing as _mp\n_mp.set_start_method({method!r}, force=True)\ndel _mp"
     )
 
 
-def run_notebook(path: Path, workdir: Path, method: str | None = None,
-                 timeout: int = CELL_TIMEOUT) -> nbformat.NotebookNode:
+def run_notebook(
+    path: Path, workdir: Path, method: str | None = None, timeout: int = CELL_TIMEOUT
+) -> nbformat.NotebookNode:
     """Execute a copy of ``path`` in ``workdir`` and return the executed notebook.
 
     Raises ``nbclient.exceptions.CellExecutionError`` on an error in a cell that is not tagged
@@ -35,8 +34,9 @@ def run_notebook(path: Path, workdir: Path, method: str | None = None,
     nb = nbformat.read(path, as_version=4)
     if method is not None:
         nb.cells.insert(0, start_method_cell(method))
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    )
     client.execute()
     return nb
 

@@ -19,47 +19,53 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("assignment_pool")]
 ASSIGNMENT = "pool"
 NB = "pool"
 
-ALL = {"pool_results_in_order", "pool_uses_several_processes", "pool_is_closed",
-       "results_in_completion_order", "worker_errors_are_reported",
-       "errors_reported_from_workers", "count_primes_with_spawn_safe_worker",
-       "count_primes_larger_inputs"}
+ALL = {
+    "pool_results_in_order",
+    "pool_uses_several_processes",
+    "pool_is_closed",
+    "results_in_completion_order",
+    "worker_errors_are_reported",
+    "errors_reported_from_workers",
+    "count_primes_with_spawn_safe_worker",
+    "count_primes_larger_inputs",
+}
 
 EXECUTOR = {
-    "parallel_map": '''
+    "parallel_map": """
 from concurrent.futures import ProcessPoolExecutor
 
 def parallel_map(func, items, processes=2):
     with ProcessPoolExecutor(max_workers=processes, mp_context=mp.get_context()) as ex:
         return list(ex.map(func, items))
-''',
-    "results_as_completed": '''
+""",
+    "results_as_completed": """
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 def results_as_completed(func, items, processes=2):
     with ProcessPoolExecutor(max_workers=processes) as ex:
         futures = [ex.submit(func, item) for item in items]
         return [f.result(timeout=30) for f in as_completed(futures)]
-''',
-    "map_reporting_errors": '''
+""",
+    "map_reporting_errors": """
 from concurrent.futures import ProcessPoolExecutor
 
 def map_reporting_errors(func, items, processes=2):
     with ProcessPoolExecutor(max_workers=processes) as ex:
         futures = {item: ex.submit(func, item) for item in items}
         return {item: (f.exception(timeout=30) or f.result()) for item, f in futures.items()}
-''',
-    "count_primes_parallel": '''
+""",
+    "count_primes_parallel": """
 from concurrent.futures import ProcessPoolExecutor
 from helpers.workers import count_primes
 
 def count_primes_parallel(limits, processes=2):
     with ProcessPoolExecutor(processes) as ex:
         return list(ex.map(count_primes, limits))
-''',
+""",
 }
 
 CALLBACKS = {
-    "parallel_map": '''
+    "parallel_map": """
 def parallel_map(func, items, processes=2):
     pool = mp.Pool(processes=processes)
     try:
@@ -68,8 +74,8 @@ def parallel_map(func, items, processes=2):
         pool.close()
         pool.join()
     return results
-''',
-    "results_as_completed": '''
+""",
+    "results_as_completed": """
 def results_as_completed(func, items, processes=2):
     done = []
     with mp.Pool(processes) as pool:
@@ -77,8 +83,8 @@ def results_as_completed(func, items, processes=2):
         for p in pending:
             p.wait(timeout=30)
     return done
-''',
-    "map_reporting_errors": '''
+""",
+    "map_reporting_errors": """
 def map_reporting_errors(func, items, processes=2):
     out = {}
     with mp.Pool(processes) as pool:
@@ -88,20 +94,20 @@ def map_reporting_errors(func, items, processes=2):
         pool.close()
         pool.join()
     return out
-''',
-    "count_primes_parallel": '''
+""",
+    "count_primes_parallel": """
 %%writefile my_primes.py
 from helpers.workers import is_prime
 
 def count_below(n):
     return sum(1 for k in range(n) if is_prime(k))
-''',
+""",
 }
 
 SERIAL = {
     "parallel_map": "def parallel_map(func, items, processes=2):\n    return [func(x) for x in items]\n",
     "results_as_completed": "def results_as_completed(func, items, processes=2):\n    return [func(x) for x in items]\n",
-    "map_reporting_errors": '''
+    "map_reporting_errors": """
 def map_reporting_errors(func, items, processes=2):
     out = {}
     for x in items:
@@ -110,32 +116,32 @@ def map_reporting_errors(func, items, processes=2):
         except Exception as e:
             out[x] = e
     return out
-''',
+""",
     "count_primes_parallel": "def count_primes_parallel(limits, processes=2):\n    return [workers.count_primes(n) for n in limits]\n",
 }
 
 THREADS = {
-    "parallel_map": '''
+    "parallel_map": """
 from multiprocessing.pool import ThreadPool
 
 def parallel_map(func, items, processes=2):
     with ThreadPool(processes) as pool:
         return pool.map(func, items)
-''',
-    "results_as_completed": '''
+""",
+    "results_as_completed": """
 from multiprocessing.pool import ThreadPool
 
 def results_as_completed(func, items, processes=2):
     with ThreadPool(processes) as pool:
         return list(pool.imap_unordered(func, items))
-''',
-    "count_primes_parallel": '''
+""",
+    "count_primes_parallel": """
 from multiprocessing.pool import ThreadPool
 
 def count_primes_parallel(limits, processes=2):
     with ThreadPool(processes) as pool:
         return pool.map(workers.count_primes, limits)
-''',
+""",
 }
 
 # Each wrong answer: the cells it replaces, and the graded cells it must lose (all others full).
@@ -143,27 +149,58 @@ CATALOGUE = {
     "reference": ({}, set()),
     "executor": (EXECUTOR, set()),
     "callbacks": (CALLBACKS, set()),
-    "serial": (SERIAL, {"pool_uses_several_processes", "pool_is_closed",
-                        "results_in_completion_order", "errors_reported_from_workers",
-                        "count_primes_larger_inputs"}),
-    "threads": (THREADS, {"pool_uses_several_processes", "pool_is_closed",
-                          "results_in_completion_order", "count_primes_larger_inputs"}),
-    "never_closed": ({"parallel_map": '''
+    "serial": (
+        SERIAL,
+        {
+            "pool_uses_several_processes",
+            "pool_is_closed",
+            "results_in_completion_order",
+            "errors_reported_from_workers",
+            "count_primes_larger_inputs",
+        },
+    ),
+    "threads": (
+        THREADS,
+        {
+            "pool_uses_several_processes",
+            "pool_is_closed",
+            "results_in_completion_order",
+            "count_primes_larger_inputs",
+        },
+    ),
+    "never_closed": (
+        {
+            "parallel_map": """
 def parallel_map(func, items, processes=2):
     pool = mp.Pool(processes)
     return pool.map(func, items)
-'''}, {"pool_is_closed"}),
-    "one_at_a_time": ({"parallel_map": '''
+"""
+        },
+        {"pool_is_closed"},
+    ),
+    "one_at_a_time": (
+        {
+            "parallel_map": """
 def parallel_map(func, items, processes=2):
     with mp.Pool(processes) as pool:
         return [pool.apply_async(func, (x,)).get(timeout=30) for x in items]
-'''}, {"pool_uses_several_processes"}),
-    "ordered_map": ({"results_as_completed": '''
+"""
+        },
+        {"pool_uses_several_processes"},
+    ),
+    "ordered_map": (
+        {
+            "results_as_completed": """
 def results_as_completed(func, items, processes=2):
     with mp.Pool(processes) as pool:
         return pool.map(func, items)
-'''}, {"results_in_completion_order"}),
-    "swallowed_errors": ({"map_reporting_errors": '''
+"""
+        },
+        {"results_in_completion_order"},
+    ),
+    "swallowed_errors": (
+        {
+            "map_reporting_errors": """
 def map_reporting_errors(func, items, processes=2):
     out = {}
     with mp.Pool(processes) as pool:
@@ -174,29 +211,42 @@ def map_reporting_errors(func, items, processes=2):
             except Exception:
                 out[x] = None
     return out
-'''}, {"worker_errors_are_reported", "errors_reported_from_workers"}),
-    "lambda_worker": ({"count_primes_parallel": '''
+"""
+        },
+        {"worker_errors_are_reported", "errors_reported_from_workers"},
+    ),
+    "lambda_worker": (
+        {
+            "count_primes_parallel": """
 def count_primes_parallel(limits, processes=2):
     with mp.Pool(processes) as pool:
         return pool.map(lambda n: workers.count_primes(n), limits)
-'''}, {"count_primes_with_spawn_safe_worker", "count_primes_larger_inputs"}),
-    "notebook_worker": ({"count_primes_parallel": '''
+"""
+        },
+        {"count_primes_with_spawn_safe_worker", "count_primes_larger_inputs"},
+    ),
+    "notebook_worker": (
+        {
+            "count_primes_parallel": """
 def count_below(n):
     return workers.count_primes(n)
 
 def count_primes_parallel(limits, processes=2):
     with mp.Pool(processes) as pool:
         return pool.map(count_below, limits)
-'''}, {"count_primes_with_spawn_safe_worker", "count_primes_larger_inputs"}),
+"""
+        },
+        {"count_primes_with_spawn_safe_worker", "count_primes_larger_inputs"},
+    ),
 }
 # The %%writefile answer needs its function in a separate cell; see the fixture.
-CALLBACKS_COUNT = '''
+CALLBACKS_COUNT = """
 from my_primes import count_below
 
 def count_primes_parallel(limits, processes=2):
     with mp.Pool(processes) as pool:
         return pool.map(count_below, limits)
-'''
+"""
 
 # What the learner must be told, for one lost cell of each wrong answer.
 MESSAGES = {
@@ -225,8 +275,11 @@ def graded(tmp_path_factory):
 
             path = folder / f"{NB}.ipynb"
             nb = nbformat.read(path, as_version=4)
-            idx = next(i for i, c in enumerate(nb.cells)
-                       if c.metadata.get("nbgrader", {}).get("grade_id") == "count_primes_parallel")
+            idx = next(
+                i
+                for i, c in enumerate(nb.cells)
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "count_primes_parallel"
+            )
             nb.cells.insert(idx + 1, nbformat.v4.new_code_cell(CALLBACKS_COUNT))
             nbformat.write(nb, path)
     course.submit(ASSIGNMENT, "blank", NB, reference=False)

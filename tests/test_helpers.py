@@ -107,8 +107,13 @@ def cgroup(tmp_path):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("max 100000", None), ("150000 100000", 1.5), ("200000 100000", 2.0), ("50000 100000", 0.5),
-     ("100000 50000", 2.0)],
+    [
+        ("max 100000", None),
+        ("150000 100000", 1.5),
+        ("200000 100000", 2.0),
+        ("50000 100000", 0.5),
+        ("100000 50000", 2.0),
+    ],
 )
 def test_cgroup_v2_quota(cgroup, text, expected):
     assert cpus.cgroup_cpu_limit(cgroup("cpu.max", text)) == expected
@@ -133,14 +138,16 @@ def test_cgroup_v2_garbage_is_no_limit(cgroup, text):
 
 
 def test_cgroup_v2_garbage_falls_back_to_v1(cgroup):
-    root = cgroup("cpu.max", "garbage", "cpu/cpu.cfs_quota_us", "300000",
-                  "cpu/cpu.cfs_period_us", "100000")
+    root = cgroup(
+        "cpu.max", "garbage", "cpu/cpu.cfs_quota_us", "300000", "cpu/cpu.cfs_period_us", "100000"
+    )
     assert cpus.cgroup_cpu_limit(root) == 3.0
 
 
 def test_cgroup_v2_max_wins_over_v1(cgroup):
-    root = cgroup("cpu.max", "max 100000", "cpu/cpu.cfs_quota_us", "100000",
-                  "cpu/cpu.cfs_period_us", "100000")
+    root = cgroup(
+        "cpu.max", "max 100000", "cpu/cpu.cfs_quota_us", "100000", "cpu/cpu.cfs_period_us", "100000"
+    )
     assert cpus.cgroup_cpu_limit(root) is None
 
 
@@ -157,11 +164,20 @@ def test_cgroup_missing_tree_is_no_limit(tmp_path):
 
 @pytest.mark.parametrize(
     "affinity, text, expected",
-    [(8, "150000 100000", 2), (8, "max 100000", 8), (8, "50000 100000", 1), (8, "100 100000", 1),
-     (1, "400000 100000", 1), (2, "400000 100000", 2), (3, "250000 100000", 3), (4, "banana", 4)],
+    [
+        (8, "150000 100000", 2),
+        (8, "max 100000", 8),
+        (8, "50000 100000", 1),
+        (8, "100 100000", 1),
+        (1, "400000 100000", 1),
+        (2, "400000 100000", 2),
+        (3, "250000 100000", 3),
+        (4, "banana", 4),
+    ],
 )
-def test_usable_cpus_takes_the_smaller_of_affinity_and_quota(monkeypatch, cgroup, affinity, text,
-                                                             expected):
+def test_usable_cpus_takes_the_smaller_of_affinity_and_quota(
+    monkeypatch, cgroup, affinity, text, expected
+):
     monkeypatch.setattr(cpus, "_affinity_count", lambda: affinity)
     assert cpus.usable_cpus(cgroup("cpu.max", text)) == expected
 
@@ -182,15 +198,30 @@ def test_usable_cpus_is_at_least_one(monkeypatch, tmp_path):
 # --------------------------------------------------------------------------------- workers
 
 
-@pytest.mark.parametrize("n, expected", [(-7, False), (0, False), (1, False), (2, True), (3, True),
-                                         (4, False), (9, False), (25, False), (97, True),
-                                         (7919, True), (7921, False)])
+@pytest.mark.parametrize(
+    "n, expected",
+    [
+        (-7, False),
+        (0, False),
+        (1, False),
+        (2, True),
+        (3, True),
+        (4, False),
+        (9, False),
+        (25, False),
+        (97, True),
+        (7919, True),
+        (7921, False),
+    ],
+)
 def test_is_prime(n, expected):
     assert workers.is_prime(n) is expected
 
 
-@pytest.mark.parametrize("limit, expected", [(-5, 0), (0, 0), (2, 0), (3, 1), (10, 4), (100, 25),
-                                             (1000, 168), (7920, 1000)])
+@pytest.mark.parametrize(
+    "limit, expected",
+    [(-5, 0), (0, 0), (2, 0), (3, 1), (10, 4), (100, 25), (1000, 168), (7920, 1000)],
+)
 def test_count_primes(limit, expected):
     assert workers.count_primes(limit) == expected
 
@@ -390,8 +421,12 @@ def test_max_concurrency_agrees_with_overlapping_pairs():
 
 
 def test_plot_timeline_draws_one_row_per_pid(plt):
-    records = [rec("a", 300, 10.0, 11.0), rec("b", 100, 10.5, 12.0), rec("c", 300, 11.0, 11.5),
-               rec("d", 200, 12.0, 12.25)]
+    records = [
+        rec("a", 300, 10.0, 11.0),
+        rec("b", 100, 10.5, 12.0),
+        rec("c", 300, 11.0, 11.5),
+        rec("d", 200, 12.0, 12.25),
+    ]
     _, ax = plt.subplots()
     returned = plot_timeline(records, ax=ax, title="three workers")
     assert returned is ax
@@ -452,7 +487,9 @@ def test_plot_speedup(plt):
     assert plot_speedup([2, 4], [3.0, 2.0]).get_lines()[0].get_ydata()[1] == pytest.approx(3.0)
 
 
-@pytest.mark.parametrize("w, s", [([], []), ([1, 2], [1.0]), ([1], [1.0, 2.0]), ([1, 2], [1.0, 0.0])])
+@pytest.mark.parametrize(
+    "w, s", [([], []), ([1, 2], [1.0]), ([1], [1.0, 2.0]), ([1, 2], [1.0, 0.0])]
+)
 def test_plot_speedup_rejects_bad_input(plt, w, s):
     with pytest.raises(ValueError, match="plot_speedup"):
         plot_speedup(w, s)
@@ -567,15 +604,18 @@ def test_check_spawn_safe_rejects_functions_it_cannot_find_again():
     assert "cannot be found again" in _raises(func, "spawn")
 
 
-@pytest.mark.parametrize("func", [
-    workers.square,
-    functools.partial(workers.square, 3),
-    functools.partial(workers.slow_square, seconds=0.1),
-    timed(workers.count_primes),
-    timed(functools.partial(workers.square)),
-    print,
-    len,
-])
+@pytest.mark.parametrize(
+    "func",
+    [
+        workers.square,
+        functools.partial(workers.square, 3),
+        functools.partial(workers.slow_square, seconds=0.1),
+        timed(workers.count_primes),
+        timed(functools.partial(workers.square)),
+        print,
+        len,
+    ],
+)
 def test_check_spawn_safe_accepts_importable_functions(func):
     assert check_spawn_safe(func) is None
     assert check_spawn_safe(func, "spawn") is None
@@ -617,8 +657,14 @@ def test_check_spawn_safe_is_quick_and_starts_no_process(notebook_main):
     me = psutil.Process()
     before = {p.pid for p in me.children(recursive=True)}
     started = time.perf_counter()
-    for func in [lambda x: x, _nested(), _closure(1), notebook_main, timed(notebook_main),
-                 functools.partial(lambda: 0)]:
+    for func in [
+        lambda x: x,
+        _nested(),
+        _closure(1),
+        notebook_main,
+        timed(notebook_main),
+        functools.partial(lambda: 0),
+    ]:
         with pytest.raises(NotSpawnSafeError):
             check_spawn_safe(func)
     for func in [workers.square, functools.partial(workers.square, 2)]:

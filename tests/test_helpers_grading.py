@@ -247,7 +247,8 @@ def test_a_process_left_running_is_reported_and_stopped(start_method):
             break
         time.sleep(0.05)
     assert not psutil.pid_exists(child_pid) or (
-        psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE)
+        psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE
+    )
 
 
 def test_output_is_captured_not_printed(start_method, capfd):
@@ -357,8 +358,11 @@ def test_hints_match_what_the_children_said():
 
 
 def test_explain_a_timeout_with_a_hint():
-    run = BoundedRun(timed_out=True, seconds=5.0,
-                     stderr="x\nTraceback\nAttributeError: Can't get attribute 'f' on main\n")
+    run = BoundedRun(
+        timed_out=True,
+        seconds=5.0,
+        stderr="x\nTraceback\nAttributeError: Can't get attribute 'f' on main\n",
+    )
     text = run.explain()
     assert text.startswith("Your code did not finish within 5 s and was stopped.")
     assert "defined in the notebook" in text
@@ -388,9 +392,13 @@ def _records(*pid_threads):
 def test_describe_workers():
     parent = 100
     assert "several threads of one process" in describe_workers(
-        _records((parent, 1), (parent, 2)), parent)
+        _records((parent, 1), (parent, 2)), parent
+    )
     assert "notebook's own process" in describe_workers(_records((parent, 1), (parent, 1)), parent)
     assert "single worker process" in describe_workers(_records((7, 1), (7, 1)), parent)
     assert describe_workers(_records((7, 1), (8, 1), (9, 1)), parent) == (
-        "the tasks ran in 3 processes.")
-    assert describe_workers(iter(_records((7, 1), (8, 1))), parent) == "the tasks ran in 2 processes."
+        "the tasks ran in 3 processes."
+    )
+    assert (
+        describe_workers(iter(_records((7, 1), (8, 1))), parent) == "the tasks ran in 2 processes."
+    )

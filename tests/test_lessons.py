@@ -23,8 +23,11 @@ def test_lesson_runs_top_to_bottom(lesson, method, tmp_path, monkeypatch):
     monkeypatch.setenv(TAG, tag)  # the kernel and every process it starts inherit it
     nb = run_notebook(lesson, tmp_path, method)
     errors = [
-        out for cell in nb.cells if "raises-exception" not in cell.get("metadata", {}).get("tags", [])
-        for out in cell.get("outputs", []) if out.get("output_type") == "error"
+        out
+        for cell in nb.cells
+        if "raises-exception" not in cell.get("metadata", {}).get("tags", [])
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
     ]
     assert not errors
     # Warnings or children's tracebacks in a cell: a learner would see red text for no reason.
@@ -35,8 +38,11 @@ def test_lesson_runs_top_to_bottom(lesson, method, tmp_path, monkeypatch):
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_is_stored_clean(lesson):
     nb = json.loads(lesson.read_text())
-    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
-             and (c.get("outputs") or c.get("execution_count"))]
+    dirty = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
     assert not dirty, f"{lesson.name}: cells {dirty} carry outputs; clear them before committing"
 
 
