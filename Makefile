@@ -6,6 +6,10 @@ STAMP  := $(VENV)/.installed
 # nbgrader calls `alembic` from PATH, so every tool runs with the venv's bin first on PATH.
 RUN    := PATH="$(BIN):$$PATH"
 LESSON := notebooks/00_welcome.ipynb
+# Extra options for `jupyter lab` (e.g. LAB_ARGS="--no-browser --port 8899"). As root (containers,
+# some CI machines) Jupyter refuses to start without --allow-root.
+LAB_ARGS ?=
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
 .PHONY: lab test install release lint clean help
@@ -30,7 +34,7 @@ $(STAMP): $(VENV)/bin/python pyproject.toml
 install: $(STAMP)
 
 lab: install
-	$(RUN) $(BIN)/jupyter lab $(LESSON)
+	$(RUN) $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/$(LESSON) $(ALLOW_ROOT) $(LAB_ARGS)
 
 # Lessons and graders mostly wait on sleeping tasks and kernel start-up, so three pytest
 # workers finish sooner even on two cores. `make test PYTEST_ARGS=` runs serially.
