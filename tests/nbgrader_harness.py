@@ -46,6 +46,20 @@ def strip_solution_markers(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if not SOLUTION_MARKERS.match(line))
 
 
+def release_drift(generated: Path, committed: Path) -> list[str]:
+    """Files that differ between a freshly generated release folder and the committed one."""
+    import filecmp
+
+    cmp = filecmp.dircmp(generated, committed)
+    drift = [*cmp.left_only, *cmp.right_only, *cmp.diff_files]
+    drift += [
+        name
+        for name in cmp.common_files
+        if (generated / name).read_bytes() != (committed / name).read_bytes()
+    ]
+    return sorted(set(drift))
+
+
 class Course:
     """A temporary nbgrader course directory made from the repository."""
 
