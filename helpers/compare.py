@@ -19,12 +19,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from helpers.plots import plot_timeline
 from helpers.timeline import TaskRecord, timed
 from helpers.workers import count_primes
 
@@ -180,23 +180,6 @@ def crash_in_a_thread(after: float = 0.05, main_waits: float = 2.0, exit_code: i
     time.sleep(main_waits)
 
 
-def _lane_labels(
-    records: Sequence[TaskRecord], here: int
-) -> tuple[dict[tuple[int, int], int], list[str]]:
-    """Number the (pid, thread) pairs, the caller's process first, and label each row."""
-    lanes: dict[tuple[int, int], int] = {}
-    for r in sorted(records, key=lambda r: (r.pid != here, r.pid, r.start)):
-        lanes.setdefault((r.pid, r.thread), len(lanes))
-    threads_of = Counter(pid for pid, _ in lanes)
-    seen: Counter[int] = Counter()
-    labels = []
-    for pid, _ in lanes:
-        seen[pid] += 1
-        who = "notebook" if pid == here else f"PID {pid}"
-        labels.append(who if threads_of[pid] == 1 else f"{who}, thread {seen[pid]}")
-    return lanes, labels
-
-
 def plot_lanes(
     records: Iterable[TaskRecord],
     ax: Axes | None = None,
@@ -207,54 +190,14 @@ def plot_lanes(
 ) -> Axes:
     """Draw a timeline of ``records`` with one row per thread of each process.
 
-    Like ``helpers.plot_timeline``, but tasks run by different threads of the same process get
-    rows of their own instead of sharing (and hiding each other in) one row per process. Rows
-    are labelled with the PID, or "notebook" for the process that draws, plus a thread number
-    when one process ran tasks in several threads. Bars are numbered in the order of the tasks.
-    ``t0`` sets time zero (default: the first task's start). Returns the axes.
+    ``helpers.plot_timeline(..., by_thread=True, number_tasks=True)``: tasks run by different
+    threads of one process get rows of their own instead of hiding each other in one row per
+    process; rows are labelled with the PID, or "notebook" for the process that draws, plus a
+    thread number; bars are numbered in the order of the tasks. Returns the axes.
     """
-    import matplotlib.pyplot as plt
-
-    records = list(records)
-    if not records:
-        raise ValueError("plot_lanes needs at least one TaskRecord; got none")
-    lanes, labels = _lane_labels(records, os.getpid())
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * len(lanes)))
-    start0 = min(r.start for r in records) if t0 is None else t0
-    colours = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
-    for i, r in enumerate(records):
-        y = lanes[(r.pid, r.thread)]
-        left = r.start - start0
-        ax.barh(
-            y,
-            r.duration,
-            left=left,
-            height=0.6,
-            color=colours[i % len(colours)],
-            edgecolor="black",
-            linewidth=0.5,
-        )
-        if label_tasks:
-            ax.text(
-                left + r.duration / 2,
-                y,
-                str(i + 1),
-                ha="center",
-                va="center",
-                fontsize=8,
-                clip_on=True,
-            )
-    ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels)
-    ax.set_ylim(len(labels) - 0.5, -0.5)  # first row on top, and room for a single row
-    ax.set_xlabel(
-        "seconds since the run began" if t0 is not None else "seconds since the first task started"
+    return plot_timeline(
+        records, ax, title=title, t0=t0, label_tasks=label_tasks, by_thread=True, number_tasks=True
     )
-    ax.set_xlim(left=0)
-    if title:
-        ax.set_title(title)
-    return ax
 
 
 def plot_wall_times(

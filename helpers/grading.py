@@ -112,7 +112,7 @@ class BoundedRun:
                 parts.append(hint)
         else:
             return ""
-        last = _last_lines(self.stderr, 3)
+        last = last_lines(self.stderr, 3)
         if last:
             parts.append("The processes' error output ended with:\n" + last)
         return " ".join(parts[:2]) + ("\n" + parts[2] if len(parts) > 2 else "")
@@ -124,9 +124,37 @@ class BoundedRun:
         return self.value
 
 
-def _last_lines(text: str, n: int) -> str:
+def last_lines(text: str, n: int = 3) -> str:
+    """The last ``n`` non-blank lines of ``text`` (the end of a traceback, say)."""
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return "\n".join(lines[-n:])
+
+
+def hint_for(stderr: str, extra: str = "") -> str:
+    """The advice that captured error output (and ``extra`` text) suggests, or ''."""
+    return BoundedRun(stderr=stderr, error_message=extra).hint()
+
+
+def process_state(proc: Any) -> str:
+    """``"joined"``, ``"finished"`` (a zombie nobody joined) or ``"running"``. Never reaps it."""
+    import psutil
+
+    if proc.pid is None:
+        return "joined"
+    try:
+        status = psutil.Process(proc.pid).status()
+    except psutil.Error:
+        return "joined"
+    if status in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+        return "finished"
+    return "running"
+
+
+class GraderInterrupt(BaseException):
+    """Raised in the sandbox's main thread by a grader's watchdog to stop stuck learner code.
+
+    A BaseException, so that a learner's ``except Exception:`` does not swallow it.
+    """
 
 
 def _descendants(pid: int) -> list[Any]:

@@ -47,7 +47,7 @@ from multiprocessing import process as mp_process
 from multiprocessing import synchronize as mp_synchronize
 from typing import Any
 
-from helpers.grading import BoundedRun
+from helpers.grading import BoundedRun, GraderInterrupt, hint_for, last_lines, process_state
 from helpers.safety import NotSpawnSafeError, _describe, _problem, check_spawn_safe
 from helpers.timeline import TaskRecord, max_concurrency, overlapping_pairs
 
@@ -1208,10 +1208,6 @@ class TogetherRun:
         )
 
 
-class _Interrupted(BaseException):
-    """Raised in the sandbox's main thread by the watchdog (a BaseException: hard to swallow)."""
-
-
 def _line_in(frame: Any, code: Any) -> str:
     """The source line that ``code`` (a function's code) was running, in ``frame``'s stack."""
     while frame is not None:
@@ -1226,21 +1222,6 @@ def _is_learner_waiter(target: Any) -> bool:
         getattr(target, "__module__", None) == "starting"
         and getattr(target, "__name__", None) == "wait_for_start"
     )
-
-
-def _state_now(proc: Any) -> str:
-    """``"joined"``, ``"finished"`` (a zombie nobody joined) or ``"running"``. Never reaps."""
-    import psutil
-
-    if proc.pid is None:
-        return "joined"
-    try:
-        status = psutil.Process(proc.pid).status()
-    except psutil.Error:
-        return "joined"
-    if status in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
-        return "finished"
-    return "running"
 
 
 def together_run(
@@ -1328,7 +1309,7 @@ def together_run(
     def on_signal(signum: int, frame: Any) -> None:
         if armed.is_set():
             armed.clear()
-            raise _Interrupted()
+            raise GraderInterrupt()
 
     def watch() -> None:
         ended_since: float | None = None
@@ -1346,7 +1327,7 @@ def together_run(
                 and time.time() - max(ready_times) >= quiet_after_ready
             ):
                 reason = "no set"
-            if started and not any(_state_now(p) == "running" for p, _, _ in started):
+            if started and not any(process_state(p) == "running" for p, _, _ in started):
                 ended_since = ended_since or now
                 if now - ended_since >= ended_patience:
                     reason = reason or "ended"
@@ -1378,11 +1359,11 @@ def together_run(
     try:
         try:
             value = start_together(func, items)
-        except _Interrupted:
+        except GraderInterrupt:
             interrupted = True
         except BaseException as exc:  # noqa: BLE001 - reported to the learner
             error = (type(exc).__name__, str(exc), traceback.format_exc())
-    except _Interrupted:  # a second signal while the first was being handled
+    except GraderInterrupt:  # a second signal while the first was being handled
         interrupted = True
     finally:
         armed.clear()
@@ -1394,7 +1375,7 @@ def together_run(
             signal.signal(signal.SIGUSR1, previous)
     watchdog.join(2)
     after = time.monotonic() - t0
-    states = [(p, at, s, _state_now(p)) for p, at, s in started]
+    states = [(p, at, s, process_state(p)) for p, at, s in started]
     codes = _stop([p for p, _, _, _ in states], grace=0.5 if interrupted else 2.0)
     time.sleep(0.05)
     read_log()
@@ -1419,15 +1400,6 @@ def together_run(
 # ================================================================================================
 # Reports for the learner
 # ================================================================================================
-
-
-def _tail(text: str, n: int = 3) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return "\n".join(lines[-n:])
-
-
-def _hint(run: BoundedRun, extra: str = "") -> str:
-    return BoundedRun(stderr=run.stderr, error_message=extra).hint()
 
 
 def _raised(what: str, error: tuple[str, str] | None, module: str = "") -> str:
@@ -1462,10 +1434,10 @@ def _fail_missing(
         + (f" (exit code {failed[0]})" if failed else "")
         + "."
     )
-    hint = _hint(run)
+    hint = hint_for(run.stderr)
     if hint:
         text += " " + hint
-    tail = _tail(run.stderr)
+    tail = last_lines(run.stderr)
     if tail:
         text += "\nThe processes' error output ended with:\n" + tail
     raise AssertionError(text)
@@ -1549,7 +1521,7 @@ def together_report(run: BoundedRun) -> TogetherRun:
             text += " A results.get(timeout=...) waited in vain: nothing arrived in time."
             if not together.set_times:
                 text += " " + together.explain_signal()
-        hint = _hint(run, f"{message}\n{tb}")
+        hint = hint_for(run.stderr, f"{message}\n{tb}")
         if hint:
             text += " " + hint
         raise AssertionError(text)
@@ -1567,7 +1539,7 @@ def together_report(run: BoundedRun) -> TogetherRun:
                 "Every worker process had already ended, so nothing more could arrive: "
                 'read exactly one "ready" and one result per worker.'
             )
-            hint = _hint(run)
+            hint = hint_for(run.stderr)
             if hint:
                 text += " " + hint
         else:

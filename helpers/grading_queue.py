@@ -39,7 +39,14 @@ from multiprocessing import process as mp_process
 from multiprocessing import queues as mp_queues
 from typing import Any
 
-from helpers.grading import BoundedRun, run_bounded
+from helpers.grading import (
+    BoundedRun,
+    GraderInterrupt,
+    hint_for,
+    last_lines,
+    process_state,
+    run_bounded,
+)
 
 #: What tells a consumer to stop: one per consumer, after the items.
 SENTINEL = None
@@ -263,13 +270,6 @@ class PipelineRun:
         return {p.pid for p in self.processes if p.pid is not None}
 
 
-class _Interrupted(BaseException):
-    """Raised in the sandbox's main thread by the watchdog, to stop a stuck pipeline.
-
-    A BaseException, so that a learner's ``except Exception:`` does not swallow it.
-    """
-
-
 def _process_running(proc: Any) -> bool:
     """True while ``proc`` runs; False once it ended, reaped or not. Never reaps it."""
     import psutil
@@ -280,19 +280,6 @@ def _process_running(proc: Any) -> bool:
         return psutil.Process(proc.pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
     except psutil.Error:
         return False
-
-
-def _state_at_return(proc: Any) -> str:
-    """``"joined"``, ``"finished"`` (a zombie nobody joined) or ``"running"``. Never reaps."""
-    import psutil
-
-    try:
-        status = psutil.Process(proc.pid).status()
-    except psutil.Error:
-        return "joined"
-    if status in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
-        return "finished"
-    return "running"
 
 
 _JOIN_CODE = mp_process.BaseProcess.join.__code__
@@ -413,7 +400,7 @@ def trace_pipeline(
     def on_signal(signum: int, frame: Any) -> None:
         if armed.is_set():
             armed.clear()
-            raise _Interrupted()
+            raise GraderInterrupt()
 
     def diagnose(reason: str) -> None:
         frame = sys._current_frames().get(main_ident)
@@ -476,12 +463,12 @@ def trace_pipeline(
     try:
         try:
             value = pipeline(counted, items, n_consumers)
-        except _Interrupted:
+        except GraderInterrupt:
             armed.clear()
             interrupted = True
         except BaseException as exc:  # noqa: BLE001 - reported to the learner
             error = (type(exc).__name__, str(exc), traceback.format_exc())
-    except _Interrupted:  # a second signal, while the first one was being handled
+    except GraderInterrupt:  # a second signal, while the first one was being handled
         armed.clear()
         interrupted = True
     finally:
@@ -497,7 +484,7 @@ def trace_pipeline(
     watchdog.join(2)
     stuck = found.get("stuck") if interrupted else None
 
-    states = [(p, _state_at_return(p)) for p, _ in started]
+    states = [(p, process_state(p)) for p, _ in started]
     deadline = time.monotonic() + (0.5 if stuck else grace)
     reports = []
     for p, state in states:
@@ -574,16 +561,6 @@ def bounded_pipeline(
 # --- explaining a run to the learner --------------------------------------------------------------
 
 
-def _tail(text: str, n: int = 3) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return "\n".join(lines[-n:])
-
-
-def _hint(run: BoundedRun, extra: str = "") -> str:
-    probe = BoundedRun(stderr=run.stderr, error_message=extra)
-    return probe.hint()
-
-
 def _signal_name(code: int) -> str:
     """``"SIGTERM"`` for exit code -15, and so on."""
     try:
@@ -606,7 +583,7 @@ def explain_pipeline(run: BoundedRun) -> str:
         return f"{call}: {run.explain()}"
     report: PipelineRun = run.value
     crashed = [p for p in report.processes if p.exitcode not in (0, None)]
-    output = _tail(run.stderr)
+    output = last_lines(run.stderr)
     if report.error is not None:
         etype, message, tb = report.error
         parts = [f"{call} raised {etype}: {message}".rstrip(": ").rstrip(".") + "."]
@@ -617,7 +594,7 @@ def explain_pipeline(run: BoundedRun) -> str:
                 f"{len(crashed)} of the {len(report.processes)} consumer processes "
                 "ended with an error before that."
             )
-        hint = _hint(run, f"{message}\n{tb}")
+        hint = hint_for(run.stderr, f"{message}\n{tb}")
         if hint:
             parts.append(hint)
         text = " ".join(parts)
@@ -637,7 +614,7 @@ def explain_pipeline(run: BoundedRun) -> str:
             f"{len(crashed)} of them with an error (exit code {crashed[0].exitcode}), so "
             "the results it was waiting for could never come."
         )
-        hint = _hint(run)
+        hint = hint_for(run.stderr)
         if hint:
             parts.append(hint)
     elif stuck.reason == "ended":
@@ -771,7 +748,7 @@ def describe_exits(report: PipelineRun, stderr: str = "") -> str:
             "A consumer must return from consume when it takes the sentinel None, without "
             "calling func on it."
         )
-        tail = _tail(stderr)
+        tail = last_lines(stderr)
         if tail:
             text += "\nThe processes' error output ended with:\n" + tail
         return text

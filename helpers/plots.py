@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,28 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
 
+def thread_rows(
+    records: Sequence[TaskRecord], here: int | None = None
+) -> tuple[dict[tuple[int, int], int], list[str]]:
+    """Number the (pid, thread) pairs, the process ``here`` first, and label each row.
+
+    A row is labelled with its PID (or "notebook" for ``here``, by default the calling process),
+    plus a thread number when one process ran tasks in several threads.
+    """
+    here = os.getpid() if here is None else here
+    lanes: dict[tuple[int, int], int] = {}
+    for r in sorted(records, key=lambda r: (r.pid != here, r.pid, r.start)):
+        lanes.setdefault((r.pid, r.thread), len(lanes))
+    threads_of = Counter(pid for pid, _ in lanes)
+    seen: Counter[int] = Counter()
+    labels = []
+    for pid, _ in lanes:
+        seen[pid] += 1
+        who = "notebook" if pid == here else f"PID {pid}"
+        labels.append(who if threads_of[pid] == 1 else f"{who}, thread {seen[pid]}")
+    return lanes, labels
+
+
 def plot_timeline(
     records: Iterable[TaskRecord],
     ax: Axes | None = None,
@@ -18,26 +42,35 @@ def plot_timeline(
     title: str | None = None,
     label_tasks: bool = True,
     t0: float | None = None,
+    by_thread: bool = False,
+    number_tasks: bool = False,
 ) -> Axes:
     """Draw a Gantt chart of ``records``: one row per process, one bar per task.
 
     Bars that sit above one another at the same time ran in parallel. Returns the axes, so the
     caller can add to the figure. ``t0`` sets time zero (default: the first task's start).
-    ``records`` may be any iterable (a list, or ``pool.imap(...)``).
+    ``records`` may be any iterable (a list, or ``pool.imap(...)``). With ``by_thread``, each
+    thread of a process gets its own row (see :func:`thread_rows`), so tasks run by a thread pool
+    do not hide each other. Bars show their task, or with ``number_tasks`` their position.
     """
     import matplotlib.pyplot as plt
 
     records = list(records)  # read it once: an iterator would be empty the second time
     if not records:
         raise ValueError("plot_timeline needs at least one TaskRecord; got none")
+    if by_thread:
+        lanes, labels = thread_rows(records)
+        rows = [lanes[(r.pid, r.thread)] for r in records]
+    else:
+        pids = sorted({r.pid for r in records})
+        row_of = {pid: i for i, pid in enumerate(pids)}
+        rows = [row_of[r.pid] for r in records]
+        labels = [f"PID {pid}" for pid in pids]
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * len({r.pid for r in records})))
+        _, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * len(labels)))
     start0 = min(r.start for r in records) if t0 is None else t0
-    pids = sorted({r.pid for r in records})
-    rows = {pid: i for i, pid in enumerate(pids)}
     colours = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
-    for i, r in enumerate(records):
-        y = rows[r.pid]
+    for i, (r, y) in enumerate(zip(records, rows)):
         left = r.start - start0
         ax.barh(
             y,
@@ -52,17 +85,19 @@ def plot_timeline(
             ax.text(
                 left + r.duration / 2,
                 y,
-                str(r.task),
+                str(i + 1) if number_tasks else str(r.task),
                 ha="center",
                 va="center",
                 fontsize=8,
                 clip_on=True,
             )
-    ax.set_yticks(range(len(pids)))
-    ax.set_yticklabels([f"PID {pid}" for pid in pids])
-    ax.set_xlabel("seconds since the first task started")
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)  # first row on top, and room for a single row
+    ax.set_xlabel(
+        "seconds since the first task started" if t0 is None else "seconds since the run began"
+    )
     ax.set_xlim(left=0)
-    ax.invert_yaxis()
     if title:
         ax.set_title(title)
     return ax

@@ -23,6 +23,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 TAG = "MPCOURSE_TEST_TAG"
 
 
+def own_workers() -> set[int]:
+    """PIDs of this test process's live descendants, except multiprocessing's long-lived
+    resource tracker and forkserver (started once per test process, on first use)."""
+    me = psutil.Process()
+    found = set()
+    for child in me.children(recursive=True):
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            cmd = " ".join(child.cmdline())
+            parent = child.ppid()
+        except psutil.Error:
+            continue
+        if parent == me.pid and ("resource_tracker" in cmd or "forkserver import main" in cmd):
+            continue
+        found.add(child.pid)
+    return found
+
+
 def tagged_processes(tag: str) -> list[str]:
     """Live processes that inherited ``MPCOURSE_TEST_TAG=tag`` from a test (kernels, workers).
 

@@ -21,7 +21,7 @@ import types
 
 import psutil
 import pytest
-from conftest import START_METHODS
+from conftest import START_METHODS, own_workers
 
 import helpers
 from helpers import ChildOutput, NotSpawnSafeError, check_spawn_safe, cpus, workers
@@ -38,32 +38,13 @@ from helpers.timeline import (
 # --------------------------------------------------------------------------------- fixtures
 
 
-def _own_workers() -> set[int]:
-    """PIDs of live descendants, except multiprocessing's long-lived resource tracker and
-    forkserver (started once per test process, on first use)."""
-    me = psutil.Process()
-    found = set()
-    for child in me.children(recursive=True):
-        try:
-            if child.status() == psutil.STATUS_ZOMBIE:
-                continue
-            cmd = " ".join(child.cmdline())
-            parent = child.ppid()
-        except psutil.Error:
-            continue
-        if parent == me.pid and ("resource_tracker" in cmd or "forkserver import main" in cmd):
-            continue
-        found.add(child.pid)
-    return found
-
-
 @pytest.fixture
 def no_leftovers():
     """Fail the test if it leaves a worker process running."""
-    before = _own_workers()
+    before = own_workers()
     yield
     deadline = time.monotonic() + 5
-    while (new := _own_workers() - before) and time.monotonic() < deadline:
+    while (new := own_workers() - before) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not new, f"the test left processes running: {sorted(new)}"
 

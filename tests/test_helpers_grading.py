@@ -15,7 +15,7 @@ import time
 
 import psutil
 import pytest
-from conftest import START_METHODS
+from conftest import START_METHODS, own_workers
 
 from helpers import workers
 from helpers.grading import BoundedRun, describe_workers, probe, run_bounded
@@ -24,28 +24,9 @@ from helpers.timeline import TaskRecord
 # --------------------------------------------------------------------------------- fixtures
 
 
-def _descendants() -> set[int]:
-    """PIDs of live descendants, except multiprocessing's long-lived resource tracker and
-    forkserver of the test process itself."""
-    me = psutil.Process()
-    found = set()
-    for child in me.children(recursive=True):
-        try:
-            if child.status() == psutil.STATUS_ZOMBIE:
-                continue
-            cmd = " ".join(child.cmdline())
-            parent = child.ppid()
-        except psutil.Error:
-            continue
-        if parent == me.pid and ("resource_tracker" in cmd or "forkserver import main" in cmd):
-            continue
-        found.add(child.pid)
-    return found
-
-
 def _wait_gone(before: set[int], seconds: float = 5.0) -> set[int]:
     deadline = time.monotonic() + seconds
-    while (new := _descendants() - before) and time.monotonic() < deadline:
+    while (new := own_workers() - before) and time.monotonic() < deadline:
         time.sleep(0.05)
     return new
 
@@ -65,7 +46,7 @@ def _stop_own_forkserver() -> None:
 def method_in_force():
     """Set the global start method for the test (the sandbox follows it); restore it after."""
     previous = multiprocessing.get_start_method(allow_none=True)
-    before = _descendants()
+    before = own_workers()
 
     def use(method: str) -> str:
         if method == "forkserver":
@@ -191,7 +172,7 @@ def test_exception_is_reported(start_method):
 
 
 def test_a_hang_is_stopped_and_leaves_no_process(start_method):
-    before = _descendants()
+    before = own_workers()
     started = time.monotonic()
     run = run_bounded(blocks_forever_with_a_child, timeout=2)
     elapsed = time.monotonic() - started
