@@ -10,7 +10,7 @@ import pytest
 
 import helpers
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(helpers.__path__, "helpers."))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(helpers.__path__, "helpers."))
 
 
 @pytest.mark.parametrize("name", MODULES)
