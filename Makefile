@@ -12,14 +12,18 @@ LAB_ARGS ?=
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: lab test install release lint clean help
+.PHONY: lab workspace test install release lint typecheck bench clean clean-workspace help
 
 help:
-	@echo "make lab      create .venv, install, open JupyterLab at lesson 00"
-	@echo "make test     create .venv, install, run the whole test suite"
-	@echo "make release  regenerate release/ from source/ with nbgrader"
-	@echo "make lint     ruff on helpers/, tests/ and the notebooks"
-	@echo "make clean    remove .venv and generated files"
+	@echo "make lab              create .venv, install, fill workspace/, open JupyterLab at lesson 00"
+	@echo "make workspace        copy each assignment of release/ to workspace/ once (never overwrites)"
+	@echo "make test             create .venv, install, run the whole test suite"
+	@echo "make release          regenerate release/ from source/ with nbgrader"
+	@echo "make lint             ruff, then mypy (make typecheck)"
+	@echo "make typecheck        mypy on the modules listed in pyproject.toml [tool.mypy] files"
+	@echo "make bench            run every benchmarks/*.py (timings; nothing is asserted)"
+	@echo "make clean            remove .venv and generated files (never workspace/)"
+	@echo "make clean-workspace  delete workspace/ and your answers in it (asks; or FORCE=1)"
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The course needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -33,7 +37,21 @@ $(STAMP): $(VENV)/bin/python pyproject.toml
 
 install: $(STAMP)
 
-lab: install
+# The learner's answers live in workspace/<assignment>/ (git-ignored): copied from release/ the
+# first time only, so neither `make release` (nbgrader --force rewrites release/) nor a `git pull`
+# can overwrite them. An assignment added later is copied on the next run.
+workspace:
+	@mkdir -p workspace
+	@for dir in release/*/; do \
+	  a=$$(basename "$$dir"); \
+	  if [ -e "workspace/$$a" ]; then \
+	    echo "workspace/$$a: kept (your answers)"; \
+	  else \
+	    cp -R "release/$$a" "workspace/$$a" && echo "workspace/$$a: copied from release/$$a"; \
+	  fi; \
+	done
+
+lab: install workspace
 	$(RUN) $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/$(LESSON) $(ALLOW_ROOT) $(LAB_ARGS)
 
 # Lessons and graders mostly wait on sleeping tasks and kernel start-up, so three pytest
@@ -51,9 +69,31 @@ release: install
 	rm -f gradebook.db
 
 lint: install
-	$(BIN)/ruff check helpers tests notebooks source benchmarks
-	$(BIN)/ruff format --check helpers tests benchmarks
+	$(BIN)/ruff check helpers tests notebooks source benchmarks tools
+	$(BIN)/ruff format --check helpers tests benchmarks tools
+	$(MAKE) --no-print-directory typecheck
 
+# mypy reads its settings and the list of checked modules from pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
+
+bench: install
+	@for b in benchmarks/*.py; do \
+	  echo "== $$b"; \
+	  $(RUN) $(BIN)/python "$$b" || exit 1; \
+	done
+
+# Never touches workspace/: the learner's answers are removed only by clean-workspace.
 clean:
-	rm -rf $(VENV) gradebook.db submitted autograded feedback .pytest_cache .ruff_cache
-	find . -name __pycache__ -prune -exec rm -rf {} +
+	rm -rf $(VENV) gradebook.db submitted autograded feedback .pytest_cache .ruff_cache .mypy_cache
+	find . -path ./workspace -prune -o -name __pycache__ -prune -exec rm -rf {} +
+
+FORCE ?=
+clean-workspace:
+	@if [ ! -e workspace ]; then echo "There is no workspace/."; exit 0; fi; \
+	if [ "$(FORCE)" != 1 ]; then \
+	  printf 'Delete workspace/ and every answer in it? [y/N] '; \
+	  read answer || { echo; answer=; }; \
+	  case "$$answer" in y|Y|yes|YES) ;; *) echo "Kept workspace/ (nothing deleted)."; exit 1 ;; esac; \
+	fi; \
+	rm -rf workspace && echo "Deleted workspace/."
