@@ -8,12 +8,27 @@ so pool workers started with fork, spawn or forkserver can find it by name.
 - :func:`lookup_prime` is a task that uses what the initializer prepared.
 - :func:`crash_if_negative` ends its worker abruptly (as a segfault or the out-of-memory killer
   would), to show what a pool does when a worker dies instead of raising an exception.
+- :func:`reject_negative` raises :class:`TaskRejected`, an exception that pickles in the worker
+  but cannot be rebuilt in the parent (its ``__init__`` needs two arguments);
+  :func:`reject_negative_fixed` raises :class:`TaskRejectedFixed`, the same exception written so
+  that it survives the trip.
 """
 
 from __future__ import annotations
 
 import os
 from typing import NamedTuple
+
+__all__ = [
+    "Lookup",
+    "TaskRejected",
+    "TaskRejectedFixed",
+    "crash_if_negative",
+    "load_prime_table",
+    "lookup_prime",
+    "reject_negative",
+    "reject_negative_fixed",
+]
 
 # Per-worker state, filled by load_prime_table() in each worker process. The parent's copy stays
 # empty unless the parent calls load_prime_table() itself.
@@ -82,4 +97,50 @@ def crash_if_negative(x: float) -> float:
     """
     if x < 0:
         os._exit(1)
+    return x * x
+
+
+class TaskRejected(Exception):
+    """A task's error with two required arguments: it CANNOT make the trip back to the parent.
+
+    ``Exception`` pickles as its class and ``self.args``. Here ``args`` is the one formatted
+    message passed to ``super().__init__``, so unpickling calls ``TaskRejected(message)``, which
+    fails with ``TypeError: ... missing 1 required positional argument: 'reason'``. The worker
+    sends it happily; the parent cannot read it.
+    """
+
+    def __init__(self, item: object, reason: str) -> None:
+        super().__init__(f"item {item!r} rejected: {reason}")
+        self.item = item
+        self.reason = reason
+
+
+class TaskRejectedFixed(Exception):
+    """:class:`TaskRejected` written to survive pickling: every ``__init__`` argument is in ``args``.
+
+    >>> import pickle
+    >>> pickle.loads(pickle.dumps(TaskRejectedFixed(-1, "negative"))).reason
+    'negative'
+    """
+
+    def __init__(self, item: object, reason: str) -> None:
+        super().__init__(item, reason)  # args == (item, reason): unpickling calls cls(*args)
+        self.item = item
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"item {self.item!r} rejected: {self.reason}"
+
+
+def reject_negative(x: float) -> float:
+    """Return ``x * x``, or raise :class:`TaskRejected` (which cannot be unpickled) for ``x < 0``."""
+    if x < 0:
+        raise TaskRejected(x, "negative")
+    return x * x
+
+
+def reject_negative_fixed(x: float) -> float:
+    """Return ``x * x``, or raise :class:`TaskRejectedFixed` (which unpickles) for ``x < 0``."""
+    if x < 0:
+        raise TaskRejectedFixed(x, "negative")
     return x * x

@@ -11,6 +11,20 @@ import os
 import random
 import time
 
+__all__ = [
+    "count_primes",
+    "count_primes_in_range",
+    "estimate_pi",
+    "fail_if_negative",
+    "greet",
+    "is_prime",
+    "sleep_task",
+    "slow_square",
+    "spin",
+    "square",
+    "whoami",
+]
+
 
 def is_prime(n: int) -> bool:
     """Return True if ``n`` is prime, by trial division (deliberately plain and CPU-bound)."""
@@ -29,7 +43,10 @@ def is_prime(n: int) -> bool:
 def count_primes(limit: int) -> int:
     """Return how many primes are smaller than ``limit``.
 
-    CPU-bound: a few tenths of a second for 200_000, depending on the machine.
+    CPU-bound and FIXED work: the same ``limit`` always costs the same number of steps, so a
+    task takes longer when it has to share a CPU. That is what makes it evidence: if two calls
+    finish in the time of one, two CPUs really worked at once. About 0.2 s for 200_000 and 0.6 s
+    for 400_000 on a 2020s laptop core.
     """
     if not isinstance(limit, int) or isinstance(limit, bool):
         raise TypeError(f"count_primes needs an int limit, got {type(limit).__name__}")
@@ -60,7 +77,14 @@ def estimate_pi(samples: int, seed: int | None = None) -> float:
 
 
 def spin(seconds: float) -> float:
-    """Keep one CPU busy for about ``seconds`` (a CPU-bound stand-in); return the time spent."""
+    """Keep one CPU busy until ``seconds`` of wall-clock time have passed; return the time spent.
+
+    NOT evidence of parallelism: ``spin`` stops when the clock says so, however little it
+    computed. Two ``spin(1.0)`` tasks on ONE CPU both "finish in 1.0 s" with overlapping
+    timeline bars, having each computed for half a second. To show a speedup or an overlap, use
+    fixed work such as :func:`count_primes` and look at CPU time (:func:`helpers.timed` records
+    it). ``spin`` stays for demos where only the passing of busy time matters.
+    """
     start = time.perf_counter()
     x = 0
     while time.perf_counter() - start < seconds:
