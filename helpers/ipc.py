@@ -30,6 +30,22 @@ from typing import Any, Protocol
 
 from helpers.timeline import TaskRecord
 
+__all__ = [
+    "SENTINEL",
+    "GetQueue",
+    "PutQueue",
+    "consumer",
+    "drain",
+    "get_then_join",
+    "join_queue",
+    "join_then_get",
+    "producer",
+    "put_payload",
+    "send_numbers",
+    "shout_back",
+    "square_tagged",
+]
+
 #: What a producer puts on the queue to tell one consumer "no more items": one per consumer.
 SENTINEL = None
 

@@ -24,6 +24,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+__all__ = ["ChildOutput", "show_source"]
+
 Line = tuple[str, int, str, str]  # (process name, pid, "stdout" or "stderr", text)
 
 
@@ -215,3 +217,21 @@ class ChildOutput:
         finalizer = getattr(self, "_finalizer", None)
         if finalizer is not None:
             finalizer()
+
+
+def show_source(*objects: Any) -> Any:
+    """Return the source code of ``objects`` (functions, classes), ready to display in a notebook.
+
+    In a notebook the last line of a cell, ``show_source(f)``, shows ``f``'s source with syntax
+    highlighting (an ``IPython.display.Code``); outside IPython it returns the plain text. Use it
+    to read the child-side functions a lesson runs, which live in ``helpers`` so that every start
+    method can find them.
+    """
+    import inspect
+
+    text = "\n\n".join(inspect.getsource(obj).rstrip() for obj in objects) + "\n"
+    try:
+        from IPython.display import Code
+    except ImportError:  # pragma: no cover - IPython is installed with JupyterLab
+        return text
+    return Code(text, language="python")

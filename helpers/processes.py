@@ -8,14 +8,30 @@ in a child started with fork, spawn or forkserver alike.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
 import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from helpers.workers import square
+from helpers.workers import count_primes, square
+
+__all__ = [
+    "count_primes_to_file",
+    "exit_with",
+    "fail",
+    "ignore_sigterm",
+    "load_reference",
+    "read_records",
+    "sleep_then_exit",
+    "stderr_to_file",
+    "stubborn_sleep",
+    "try_to_start_a_child",
+]
 
 
 def exit_with(code: int) -> None:
@@ -84,3 +100,78 @@ def try_to_start_a_child(timeout: float = 20.0) -> bool:
         f"it ended with exit code {grandchild.exitcode}"
     )
     return True
+
+
+def sleep_then_exit(seconds: float, code: int) -> None:
+    """Sleep ``seconds``, then end this process with exit code ``code`` (``sys.exit(code)``).
+
+    The sleep keeps the process alive long enough for a parent (or a check) to see several such
+    processes running at once, when they were all started before any was joined.
+    """
+    time.sleep(seconds)
+    sys.exit(code)
+
+
+def stubborn_sleep(seconds: float) -> None:
+    """Ignore SIGTERM from the first line on, then sleep ``seconds``: a process that won't quit.
+
+    Unlike :func:`ignore_sigterm` it needs no Event, so a SIGTERM that arrives while the child is
+    still starting (before the first line runs) does stop it. On Linux and macOS a SIGTERM sent
+    later has no effect and only ``kill()`` (SIGKILL) ends it early; on Windows ``terminate()``
+    ends it at once.
+    """
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(seconds)
+
+
+def count_primes_to_file(limit: int, path: str) -> int:
+    """Run ``count_primes(limit)`` (fixed CPU work) and write how it went to ``path`` as JSON.
+
+    The record holds this process's PID, the wall-clock start and end (``time.time()``, so that
+    records from different processes share one time axis), the CPU seconds this process spent
+    on the count (``time.process_time()``), and the count itself. The CPU time is the evidence
+    for parallelism: two processes whose intervals overlap *and* who each got their full CPU
+    time in that interval really ran at the same time; on one CPU their intervals still overlap,
+    but each got only part of the CPU and the wall-clock interval is longer than the CPU time.
+    Returns the count (which, as for any target, the parent never sees).
+    """
+    cpu_before = time.process_time()
+    start = time.time()
+    result = count_primes(limit)
+    end = time.time()
+    cpu = time.process_time() - cpu_before
+    record = {"pid": os.getpid(), "start": start, "end": end, "cpu": cpu, "result": result}
+    Path(path).write_text(json.dumps(record), encoding="utf-8")
+    return result
+
+
+def read_records(paths: list[str] | list[Path]) -> list[dict[str, Any]]:
+    """Read the JSON records that :func:`count_primes_to_file` wrote, in the order given.
+
+    A file that is missing (its process did not finish) is skipped.
+    """
+    records = []
+    for path in paths:
+        try:
+            records.append(json.loads(Path(path).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            continue
+    return records
+
+
+def load_reference(name: str) -> dict[str, Any] | None:
+    """Load ``notebooks/reference/<name>``, a measurement stored with the course, or None.
+
+    It is looked for next to the notebook first (``reference/<name>``), then in the course's
+    folder beside the installed ``helpers`` package.
+    """
+    candidates = [
+        Path("reference") / name,
+        Path(__file__).resolve().parent.parent / "notebooks" / "reference" / name,
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            data: dict[str, Any] = json.loads(candidate.read_text(encoding="utf-8"))
+            return data
+    return None
