@@ -22,10 +22,14 @@ and on whatever else it is doing.
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from helpers.timeline import TaskRecord
@@ -40,7 +44,10 @@ __all__ = [
     "THREAD_ENV_VARS",
     "SpeedupRun",
     "Timing",
+    "amdahl_fraction_range",
     "amdahl_speedup",
+    "gustafson_fraction",
+    "machine_info",
     "digest",
     "efficiency",
     "gustafson_speedup",
@@ -122,15 +129,38 @@ def amdahl_speedup(p: float, n: float) -> float:
 def gustafson_speedup(p: float, n: float) -> float:
     """Predict the speedup when the job *grows* with the workers (Gustafson's law).
 
-    ``p`` is the parallel fraction of the run *on* ``n`` workers; the serial part stays the same
-    size while each worker gets a full share of parallel work: ``(1 - p) + p * n``.
+    Here ``p`` is **not** Amdahl's fraction: it is the share of the run *on* ``n`` workers (the
+    parallel run) spent in the parallel part. The serial part stays the same size while each
+    worker gets a full share of parallel work: ``(1 - p) + p * n``. To compare with Amdahl for
+    the same run, convert Amdahl's fraction first with :func:`gustafson_fraction`.
 
     >>> round(gustafson_speedup(0.9, 4), 2)
     3.7
+    >>> round(gustafson_speedup(gustafson_fraction(0.9, 4), 4), 2) == round(amdahl_speedup(0.9, 4), 2)
+    True
     """
     _check_fraction(p)
     _check_workers(n)
     return (1.0 - p) + p * n
+
+
+def gustafson_fraction(p: float, n: float) -> float:
+    """Convert Amdahl's ``p`` (share of the *serial* run that parallelises) into Gustafson's
+    fraction for the same job on ``n`` workers (share of the *parallel* run spent in the parallel
+    part): ``(p / n) / ((1 - p) + p / n)``.
+
+    The two fractions describe the same program from two different runs, so the same number
+    means different things: Amdahl's ``p = 0.9`` on 16 workers is a parallel run that spends only
+    36 % of its time in the parallel part.
+
+    >>> round(gustafson_fraction(0.9, 16), 2)
+    0.36
+    >>> gustafson_fraction(0.9, 1)
+    0.9
+    """
+    _check_fraction(p)
+    _check_workers(n)
+    return (p / n) / ((1.0 - p) + p / n)
 
 
 def parallel_fraction(speedup: float, n: float) -> float:
@@ -151,6 +181,23 @@ def parallel_fraction(speedup: float, n: float) -> float:
         raise ValueError("one worker says nothing about the parallel fraction: use n >= 2")
     p = (1.0 - 1.0 / speedup) / (1.0 - 1.0 / n)
     return min(1.0, max(0.0, p))
+
+
+def amdahl_fraction_range(speedups: Sequence[float], n: int) -> tuple[float, float, float]:
+    """Return the lowest, median and highest ``p`` that repeated speedups on ``n`` workers imply.
+
+    Each measured speedup is turned into a parallel fraction with :func:`parallel_fraction`; the
+    range shows how far the noise of the measurement moves the estimate. Needs ``n >= 2``: with
+    one worker (or one usable CPU) a measurement says nothing about ``p``.
+
+    >>> low, mid, high = amdahl_fraction_range([1.8, 1.9, 1.95], 2)
+    >>> round(low, 2), round(mid, 2), round(high, 2)
+    (0.89, 0.95, 0.97)
+    """
+    if not speedups:
+        raise ValueError("amdahl_fraction_range needs at least one measured speedup")
+    fractions = sorted(parallel_fraction(s, n) for s in speedups)
+    return fractions[0], statistics.median(fractions), fractions[-1]
 
 
 # --- measuring -----------------------------------------------------------------------------
@@ -347,6 +394,36 @@ def thread_settings() -> dict[str, str | None]:
     import os
 
     return {name: os.environ.get(name) for name in THREAD_ENV_VARS}
+
+
+# --- reference figures measured on another machine ----------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    """Describe this machine for a stored measurement: CPUs, load, Python and operating system."""
+    from helpers.cpus import usable_cpus
+
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        load = None
+    return {
+        "cpu_model": model,
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": usable_cpus(),
+        "load_average_1_5_15_min": load,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "measured_at_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+    }
 
 
 # --- tasks for the overhead experiments ----------------------------------------------------

@@ -1,0 +1,133 @@
+"""Lesson 09's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+
+import pytest
+
+import helpers
+from helpers import perf, workers
+from helpers.selfcheck import lesson_09
+
+# -- count_in_chunks ---------------------------------------------------------------------------
+
+
+def chunks_solution(stop, parts, processes):
+    """The worked solution shown in the lesson."""
+    ranges = perf.split_range(stop, parts)
+    with mp.get_context().Pool(processes) as pool:
+        counts = pool.starmap_async(workers.count_primes_in_range, ranges).get(timeout=20)
+    return sum(counts)
+
+
+def chunks_other_correct(stop, parts, processes):
+    """Correct too: concurrent.futures, ranges written by hand."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    step = -(-stop // parts)
+    starts = list(range(0, stop, step))
+    stops = [min(s + step, stop) for s in starts]
+    with ProcessPoolExecutor(processes, mp_context=mp.get_context()) as ex:
+        return sum(ex.map(workers.count_primes_in_range, starts, stops, timeout=20))
+
+
+def chunks_stub(stop, parts, processes):
+    """The stub the lesson ships: right number, but no worker."""
+    return workers.count_primes(stop)
+
+
+def chunks_map_not_starmap(stop, parts, processes):
+    with mp.get_context().Pool(processes) as pool:
+        return sum(pool.map(workers.count_primes_in_range, perf.split_range(stop, parts)))
+
+
+def chunks_no_sum(stop, parts, processes):
+    with mp.get_context().Pool(processes) as pool:
+        return pool.starmap(workers.count_primes_in_range, perf.split_range(stop, parts))
+
+
+def chunks_off_by_one(stop, parts, processes):
+    ranges = [(a + 1, b) for a, b in perf.split_range(stop, parts)]  # skips each range's first
+    with mp.get_context().Pool(processes) as pool:
+        return sum(pool.starmap(workers.count_primes_in_range, ranges))
+
+
+@pytest.mark.parametrize("answer", [chunks_solution, chunks_other_correct])
+def test_count_in_chunks_accepts_right_answers(answer, capsys):
+    assert lesson_09.check_count_in_chunks(answer) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (chunks_stub, "started no worker process"),
+        (chunks_map_not_starmap, "use pool.starmap"),
+        (chunks_no_sum, "add them up"),
+        (chunks_off_by_one, "expected 669"),
+    ],
+)
+def test_count_in_chunks_explains_wrong_answers(answer, message, capsys):
+    assert lesson_09.check_count_in_chunks(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and message in out
+
+
+# -- longest_first -----------------------------------------------------------------------------
+
+
+def longest_solution(limits, processes):
+    """The worked solution shown in the lesson."""
+    with mp.get_context().Pool(processes) as pool:
+        return pool.map_async(
+            helpers.timed(workers.count_primes), sorted(limits, reverse=True), chunksize=1
+        ).get(timeout=20)
+
+
+def longest_other_correct(limits, processes):
+    """Correct too: imap_unordered and helpers.timed, longest first by a key."""
+    order = sorted(limits, key=lambda n: -n)
+    with mp.get_context().Pool(processes) as pool:
+        return list(pool.imap_unordered(helpers.timed(workers.count_primes), order))
+
+
+def longest_stub(limits, processes):
+    """The stub the lesson ships: runs on the pool in the given order (longest last)."""
+    with mp.get_context().Pool(processes) as pool:
+        return pool.map(helpers.timed(workers.count_primes), limits, chunksize=1)
+
+
+def longest_ascending(limits, processes):
+    with mp.get_context().Pool(processes) as pool:
+        return pool.map(helpers.timed(workers.count_primes), sorted(limits), chunksize=1)
+
+
+def longest_in_the_notebook(limits, processes):
+    return [helpers.timed(workers.count_primes)(n) for n in sorted(limits, reverse=True)]
+
+
+def longest_bare_results(limits, processes):
+    with mp.get_context().Pool(processes) as pool:
+        return pool.map(workers.count_primes, sorted(limits, reverse=True))
+
+
+@pytest.mark.parametrize("answer", [longest_solution, longest_other_correct])
+def test_longest_first_accepts_right_answers(answer, capsys):
+    assert lesson_09.check_longest_first(answer) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (longest_stub, "Sort the limits longest first"),
+        (longest_ascending, "Sort the limits longest first"),
+        (longest_in_the_notebook, "including your own"),
+        (longest_bare_results, "one record per task"),
+    ],
+)
+def test_longest_first_explains_wrong_answers(answer, message, capsys):
+    assert lesson_09.check_longest_first(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and message in out
