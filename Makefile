@@ -40,14 +40,16 @@ install: $(STAMP)
 # The learner's answers live in workspace/<assignment>/ (git-ignored): copied from release/ the
 # first time only, so neither `make release` (nbgrader --force rewrites release/) nor a `git pull`
 # can overwrite them. An assignment added later is copied on the next run.
+# WORKSPACE names another folder (tests use a temporary one).
+WORKSPACE ?= workspace
 workspace:
-	@mkdir -p workspace
+	@mkdir -p "$(WORKSPACE)"
 	@for dir in release/*/; do \
 	  a=$$(basename "$$dir"); \
-	  if [ -e "workspace/$$a" ]; then \
-	    echo "workspace/$$a: kept (your answers)"; \
+	  if [ -e "$(WORKSPACE)/$$a" ]; then \
+	    echo "$(WORKSPACE)/$$a: kept (your answers)"; \
 	  else \
-	    cp -R "release/$$a" "workspace/$$a" && echo "workspace/$$a: copied from release/$$a"; \
+	    cp -R "release/$$a" "$(WORKSPACE)/$$a" && echo "$(WORKSPACE)/$$a: copied from release/$$a"; \
 	  fi; \
 	done
 
