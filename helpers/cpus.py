@@ -19,7 +19,7 @@ def _affinity_count() -> int:
         except OSError:
             pass
     if hasattr(os, "process_cpu_count"):  # Python 3.13+
-        count = os.process_cpu_count()
+        count: int | None = os.process_cpu_count()
         if count:
             return count
     return os.cpu_count() or 1

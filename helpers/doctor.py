@@ -241,7 +241,10 @@ def _lab_info() -> dict[str, Any]:
     from jupyter_core.paths import jupyter_path
     from jupyterlab.commands import AppOptions, get_app_info
 
-    return get_app_info(app_options=AppOptions(labextensions_path=jupyter_path("labextensions")))
+    info: dict[str, Any] = get_app_info(
+        app_options=AppOptions(labextensions_path=jupyter_path("labextensions"))
+    )
+    return info
 
 
 def _is_disabled(name: str, disabled: dict[str, bool]) -> bool:
