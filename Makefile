@@ -12,7 +12,7 @@ LAB_ARGS ?=
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: lab workspace test install release lint typecheck bench clean clean-workspace help
+.PHONY: lab workspace test install release lint typecheck bench reference clean clean-workspace help
 
 help:
 	@echo "make lab              create .venv, install, fill workspace/, open JupyterLab at lesson 00"
@@ -21,7 +21,8 @@ help:
 	@echo "make release          regenerate release/ from source/ with nbgrader"
 	@echo "make lint             ruff, then mypy (make typecheck)"
 	@echo "make typecheck        mypy on the modules listed in pyproject.toml [tool.mypy] files"
-	@echo "make bench            run every benchmarks/*.py (timings; nothing is asserted)"
+	@echo "make bench            run the benchmarks/*.py (timings; nothing is asserted)"
+	@echo "make reference        re-measure the lessons' reference figures (idle machine, 2+ CPUs)"
 	@echo "make clean            remove .venv and generated files (never workspace/)"
 	@echo "make clean-workspace  delete workspace/ and your answers in it (asks; or FORCE=1)"
 
@@ -79,10 +80,21 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Benchmarks print timings and assert nothing. The reference_*.py scripts are left out: they
+# rewrite the lessons' stored reference figures (notebooks/reference/), so they run only on
+# purpose, with `make reference` on an idle machine with two or more CPUs.
 bench: install
 	@for b in benchmarks/*.py; do \
+	  case "$$(basename "$$b")" in reference_*) continue ;; esac; \
 	  echo "== $$b"; \
 	  $(RUN) $(BIN)/python "$$b" || exit 1; \
+	done
+
+reference: install
+	@for r in benchmarks/reference_*.py notebooks/reference/*.py; do \
+	  [ -e "$$r" ] || continue; \
+	  echo "== $$r"; \
+	  $(RUN) $(BIN)/python "$$r" || exit 1; \
 	done
 
 # Never touches workspace/: the learner's answers are removed only by clean-workspace.
