@@ -15,6 +15,22 @@ c.CourseDirectory.course_id = "multiprocessing-course"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
+# Autograding decides every verdict where the learner's code cannot reach it: TrustedExecute
+# (helpers/grading/nbgrader_ext.py) replaces nbgrader's Execute. The learner's cells run once in
+# a sandbox (bubblewrap: read-only course, no source/ or gradebook, private /tmp, no network,
+# process and memory limits); the test cells run in a separate checker process. Validate, which
+# learners press in JupyterLab, still runs the notebook in a kernel as usual.
+c.TrustedExecute.timeout = 60
+c.Autograde.autograde_preprocessors = [
+    "helpers.grading.nbgrader_ext.TrustedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Kernels that nbgrader starts (and the worker processes they spawn) must import `helpers` even
 # when the course was not pip-installed into the grading environment: put the course root on
 # PYTHONPATH. Spawned children inherit the environment, so they find it too.

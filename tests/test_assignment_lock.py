@@ -23,7 +23,7 @@ from conftest import ROOT, TAG, leftover_processes, new_tag
 from nbgrader_harness import Course, release_drift
 
 from helpers.grading import run_bounded
-from helpers.grading_lock import deposit_race
+from helpers.grading.assignments.lock import deposit_race
 
 ASSIGNMENT = "lock"
 NB = "lock"

@@ -383,6 +383,11 @@ def run_bounded(
     ``timeout`` bounds the call; ``grace`` is how long processes the call started may take to
     finish after it returns before they count as left over (a pool never closed).
     """
+    remote = sys.modules.get("helpers.grading.remote")
+    if remote is not None and remote.current_session() is not None:
+        if remote.contains_ref((func, args, kwargs)):
+            # In the checker: the learner's function is a name, run in the submission's sandbox.
+            return remote.current_session().run_bounded(func, args, kwargs, timeout, grace)
     if not callable(func):
         raise TypeError(
             f"run_bounded needs the function to call, got {type(func).__name__}. Did you call "

@@ -39,7 +39,7 @@ from multiprocessing import process as mp_process
 from multiprocessing import queues as mp_queues
 from typing import Any
 
-from helpers.grading import (
+from helpers.grading.bounded import (
     BoundedRun,
     GraderInterrupt,
     hint_for,

@@ -47,7 +47,7 @@ from multiprocessing import process as mp_process
 from multiprocessing import synchronize as mp_synchronize
 from typing import Any
 
-from helpers.grading import BoundedRun, GraderInterrupt, hint_for, last_lines, process_state
+from helpers.grading.bounded import BoundedRun, GraderInterrupt, hint_for, last_lines, process_state
 from helpers.safety import NotSpawnSafeError, _describe, _problem, check_spawn_safe
 from helpers.timeline import TaskRecord, max_concurrency, overlapping_pairs
 

@@ -1,0 +1,6 @@
+"""One module per graded assignment: its instruments (run in the sandbox) and its explanations.
+
+Who imports this: the graded notebooks' setup cells (``from helpers.grading.assignments.queue
+import ...``) and the course's tests. The pool assignment needs nothing beyond
+:mod:`helpers.grading` itself.
+"""
