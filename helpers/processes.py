@@ -24,6 +24,7 @@ __all__ = [
     "count_primes_to_file",
     "exit_with",
     "fail",
+    "hold_lock",
     "ignore_sigterm",
     "load_reference",
     "read_records",
@@ -175,3 +176,18 @@ def load_reference(name: str) -> dict[str, Any] | None:
             data: dict[str, Any] = json.loads(candidate.read_text(encoding="utf-8"))
             return data
     return None
+
+
+def hold_lock(lock: Any, ready: Any, seconds: float) -> None:
+    """Take ``lock``, call ``ready.set()``, then sleep ``seconds`` before releasing the lock.
+
+    It stands for a worker in the middle of its critical section. If the parent terminates it
+    while it sleeps, the release never happens: the lock stays taken by a process that no
+    longer exists, which is what the documentation warns about for ``Process.terminate()``.
+    """
+    lock.acquire()
+    try:
+        ready.set()
+        time.sleep(seconds)
+    finally:
+        lock.release()
