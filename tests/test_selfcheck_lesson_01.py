@@ -1,0 +1,183 @@
+"""Lesson 01's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+
+import pytest
+
+from helpers.processes import sleep_then_exit
+from helpers.selfcheck.lesson_01 import check_exit_codes, check_stop_within
+
+# --- exit_codes(codes) ------------------------------------------------------------------------
+
+
+def exit_codes_solution(codes):
+    """The worked solution in the lesson."""
+    procs = [mp.Process(target=sleep_then_exit, args=(0.5, code)) for code in codes]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=10)
+    return [p.exitcode for p in procs]
+
+
+def exit_codes_other(codes):
+    """Also right: a context, a dict, and join in reverse order."""
+    ctx = mp.get_context()
+    procs = {}
+    for i, code in enumerate(codes):
+        procs[i] = ctx.Process(target=sleep_then_exit, args=(0.5, code), name=f"w{i}")
+        procs[i].start()
+    for p in reversed(list(procs.values())):
+        p.join(10)
+    return [procs[i].exitcode for i in range(len(codes))]
+
+
+def exit_codes_stub(codes):
+    """The notebook's stub."""
+    return [None for _ in codes]
+
+
+def exit_codes_one_by_one(codes):
+    """Classic mistake: start and join in the same loop, so the processes run one at a time."""
+    result = []
+    for code in codes:
+        p = mp.Process(target=sleep_then_exit, args=(0.5, code))
+        p.start()
+        p.join(10)
+        result.append(p.exitcode)
+    return result
+
+
+def exit_codes_no_join(codes):
+    """Classic mistake: read exitcode before the processes have ended."""
+    procs = [mp.Process(target=sleep_then_exit, args=(0.5, code)) for code in codes]
+    for p in procs:
+        p.start()
+    return [p.exitcode for p in procs]
+
+
+def exit_codes_run(codes):
+    """Classic mistake: run() instead of start(), so the target runs (and exits) here."""
+    procs = [mp.Process(target=sleep_then_exit, args=(0.01, code)) for code in codes]
+    for p in procs:
+        p.run()
+    return [p.exitcode for p in procs]
+
+
+@pytest.mark.parametrize("answer", [exit_codes_solution, exit_codes_other])
+def test_exit_codes_right_answers_pass(answer, capsys):
+    assert check_exit_codes(answer) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("answer", "advice"),
+    [
+        (exit_codes_stub, "no process was started"),
+        (exit_codes_one_by_one, "start every process first"),
+        (exit_codes_no_join, "Join each process"),
+        (exit_codes_run, "not p.run()"),
+    ],
+)
+def test_exit_codes_wrong_answers_fail_with_advice(answer, advice, capsys):
+    assert check_exit_codes(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌")
+    assert advice in out
+
+
+# --- stop_within(target, args, seconds) ------------------------------------------------------
+
+
+def stop_within_solution(target, args, seconds):
+    """The worked solution in the lesson."""
+    p = mp.Process(target=target, args=args)
+    p.start()
+    p.join(timeout=seconds)
+    if p.is_alive():
+        p.terminate()
+        p.join(timeout=1)
+    if p.is_alive():
+        p.kill()
+        p.join(timeout=5)
+    return p.exitcode
+
+
+def stop_within_other(target, args, seconds):
+    """Also right: a loop over the two ways of stopping."""
+    p = mp.get_context().Process(target=target, args=args)
+    p.start()
+    p.join(seconds)
+    for stop in (p.terminate, p.kill):
+        if not p.is_alive():
+            break
+        stop()
+        p.join(1.5)
+    return p.exitcode
+
+
+def stop_within_stub(target, args, seconds):
+    """The notebook's stub: waits, stops nothing."""
+    p = mp.Process(target=target, args=args)
+    p.start()
+    p.join(timeout=seconds)
+    return p.exitcode
+
+
+def stop_within_terminate_only(target, args, seconds):
+    """Classic mistake: terminate() and trust it."""
+    p = mp.Process(target=target, args=args)
+    p.start()
+    p.join(timeout=seconds)
+    if p.is_alive():
+        p.terminate()
+        p.join(timeout=1)
+    return p.exitcode
+
+
+def stop_within_kill_at_once(target, args, seconds):
+    """Classic mistake: kill() straight away, without asking first."""
+    p = mp.Process(target=target, args=args)
+    p.start()
+    p.join(timeout=seconds)
+    if p.is_alive():
+        p.kill()
+        p.join(timeout=5)
+    return p.exitcode
+
+
+def stop_within_plain_join(target, args, seconds):
+    """Classic mistake: join() without a time limit."""
+    p = mp.Process(target=target, args=args)
+    p.start()
+    p.join()
+    return p.exitcode
+
+
+@pytest.mark.parametrize("answer", [stop_within_solution, stop_within_other])
+def test_stop_within_right_answers_pass(answer, capsys):
+    assert check_stop_within(answer) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("answer", "advice", "timeout"),
+    [
+        (stop_within_stub, "call p.terminate()", 25.0),
+        (stop_within_terminate_only, "call p.kill()", 25.0),
+        (stop_within_kill_at_once, "Ask first with terminate()", 25.0),
+        (stop_within_plain_join, "Give join() a timeout", 4.0),
+    ],
+)
+def test_stop_within_wrong_answers_fail_with_advice(answer, advice, timeout, capsys):
+    assert check_stop_within(answer, timeout=timeout) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌")
+    assert advice in out
+
+
+def test_a_check_never_raises(capsys):
+    assert check_exit_codes("not a function") is False
+    assert "❌" in capsys.readouterr().out

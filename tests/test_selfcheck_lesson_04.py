@@ -1,0 +1,209 @@
+"""Lesson 04's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+
+import pytest
+
+from helpers import ipc, workers
+from helpers.selfcheck.lesson_04 import check_shout_all, check_squares_by_consumers
+
+# --- squares_by_consumers(numbers, n_consumers) ------------------------------------------------
+
+
+def squares_solution(numbers, n_consumers):
+    """The worked solution in the lesson."""
+    ctx = mp.get_context("spawn")
+    tasks, results = ctx.Queue(), ctx.Queue()
+    consumers = [
+        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.square))
+        for _ in range(n_consumers)
+    ]
+    for p in consumers:
+        p.start()
+    for x in numbers:
+        tasks.put(x)
+    for _ in consumers:
+        tasks.put(None)
+    squares = [results.get(timeout=10).result for _ in numbers]
+    for p in consumers:
+        p.join(timeout=10)
+    return sorted(squares)
+
+
+def squares_other(numbers, n_consumers):
+    """Also right: a JoinableQueue, ipc.producer in its own process, ipc.drain to collect."""
+    ctx = mp.get_context()
+    tasks, results = ctx.JoinableQueue(), ctx.Queue()
+    consumers = [
+        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.square))
+        for _ in range(n_consumers)
+    ]
+    feeder = ctx.Process(
+        target=ipc.producer, args=(tasks, numbers), kwargs={"sentinels": n_consumers}
+    )
+    for p in [*consumers, feeder]:
+        p.start()
+    records = ipc.drain(results, len(numbers), timeout=10)
+    for p in [feeder, *consumers]:
+        p.join(10)
+    return sorted(r.result for r in records)
+
+
+def squares_stub(numbers, n_consumers):
+    """The notebook's stub: no processes."""
+    return sorted(workers.square(x) for x in numbers)
+
+
+def squares_one_sentinel(numbers, n_consumers):
+    """Classic mistake: one sentinel for all the consumers (joins with a timeout)."""
+    ctx = mp.get_context()
+    tasks, results = ctx.Queue(), ctx.Queue()
+    consumers = [
+        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.square))
+        for _ in range(n_consumers)
+    ]
+    for p in consumers:
+        p.start()
+    for x in numbers:
+        tasks.put(x)
+    tasks.put(None)
+    squares = [results.get(timeout=10).result for _ in numbers]
+    for p in consumers:
+        p.join(timeout=1)
+    return sorted(squares)
+
+
+def squares_one_sentinel_plain_join(numbers, n_consumers):
+    """Classic mistake: one sentinel, and join() without a time limit: it hangs."""
+    ctx = mp.get_context()
+    tasks, results = ctx.Queue(), ctx.Queue()
+    consumers = [
+        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.square))
+        for _ in range(n_consumers)
+    ]
+    for p in consumers:
+        p.start()
+    for x in numbers:
+        tasks.put(x)
+    tasks.put(None)
+    squares = [results.get(timeout=10).result for _ in numbers]
+    for p in consumers:
+        p.join()
+    return sorted(squares)
+
+
+def squares_unsorted(numbers, n_consumers):
+    """Classic mistake: return the results in the order they arrived."""
+    return list(reversed(squares_solution(numbers, n_consumers)))
+
+
+@pytest.mark.parametrize("answer", [squares_solution, squares_other])
+def test_squares_right_answers_pass(answer, capsys):
+    assert check_squares_by_consumers(answer) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("answer", "advice", "timeout"),
+    [
+        (squares_stub, "no consumer process was started", 20.0),
+        (squares_one_sentinel, "put one None per consumer", 20.0),
+        (squares_one_sentinel_plain_join, "put one None per consumer", 6.0),
+        (squares_unsorted, "return sorted(results)", 20.0),
+    ],
+)
+def test_squares_wrong_answers_fail_with_advice(answer, advice, timeout, capsys):
+    assert check_squares_by_consumers(answer, timeout=timeout) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌")
+    assert advice in out
+
+
+# --- shout_all(messages) ---------------------------------------------------------------------
+
+
+def shout_solution(messages):
+    """The worked solution in the lesson."""
+    ctx = mp.get_context("spawn")
+    here, there = ctx.Pipe()
+    child = ctx.Process(target=ipc.shout_back, args=(there,))
+    child.start()
+    there.close()
+    replies = []
+    for message in messages:
+        here.send(message)
+        if here.poll(timeout=10):
+            replies.append(here.recv())
+    here.send(None)
+    child.join(timeout=10)
+    here.close()
+    return replies
+
+
+def shout_other(messages):
+    """Also right: the child gets the first end, and a list comprehension does the round trips."""
+    ctx = mp.get_context()
+    theirs, mine = ctx.Pipe(duplex=True)
+    child = ctx.Process(target=ipc.shout_back, args=(theirs,), daemon=True)
+    child.start()
+    theirs.close()
+
+    def ask(text):
+        mine.send(text)
+        return mine.recv() if mine.poll(10) else None
+
+    replies = [ask(m) for m in messages]
+    mine.send(None)
+    child.join(10)
+    return replies
+
+
+def shout_stub(messages):
+    """The notebook's stub."""
+    return None
+
+
+def shout_no_stop(messages):
+    """Classic mistake: never send None, so the child is still waiting when the pipe closes."""
+    ctx = mp.get_context()
+    here, there = ctx.Pipe()
+    child = ctx.Process(target=ipc.shout_back, args=(there,))
+    child.start()
+    there.close()
+    replies = []
+    for message in messages:
+        here.send(message)
+        if here.poll(timeout=10):
+            replies.append(here.recv())
+    child.join(timeout=1)
+    return replies
+
+
+def shout_locally(messages):
+    """Classic mistake: make the replies up in the caller's own process."""
+    import os
+
+    return [f"{m.upper()}! (from PID {os.getpid()})" for m in messages]
+
+
+@pytest.mark.parametrize("answer", [shout_solution, shout_other])
+def test_shout_right_answers_pass(answer, capsys):
+    assert check_shout_all(answer) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("answer", "advice"),
+    [
+        (shout_stub, "returned None"),
+        (shout_no_stop, "send none"),  # EOFError (spawn) or still running (fork)
+        (shout_locally, "came from your own process"),
+    ],
+)
+def test_shout_wrong_answers_fail_with_advice(answer, advice, capsys):
+    assert check_shout_all(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌")
+    assert advice.lower() in out.lower()
