@@ -46,6 +46,7 @@ WORKSPACE ?= workspace
 workspace:
 	@mkdir -p "$(WORKSPACE)"
 	@for dir in release/*/; do \
+	  [ -d "$$dir" ] || continue; \
 	  a=$$(basename "$$dir"); \
 	  if [ -e "$(WORKSPACE)/$$a" ]; then \
 	    echo "$(WORKSPACE)/$$a: kept (your answers)"; \
