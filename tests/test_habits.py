@@ -103,6 +103,16 @@ def test_mypy_passes_on_the_checked_modules():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.skipif(shutil.which("ruff", path=str(BIN)) is None, reason="ruff is not installed")
+def test_tools_are_linted_like_the_package():
+    """tools/ holds the pre-commit check; make lint covers it, and so does the suite (CI)."""
+    ruff = shutil.which("ruff", path=str(BIN))
+    assert ruff is not None
+    for args in (["check", "tools"], ["format", "--check", "tools"]):
+        result = subprocess.run([ruff, *args], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_make_bench_runs_the_benchmarks_but_not_the_reference_scripts():
     bench = recipe("bench")
     assert "benchmarks/*.py" in bench and "$(BIN)/python" in bench
