@@ -8,6 +8,8 @@ so pool workers started with fork, spawn or forkserver can find it by name.
 - :func:`lookup_prime` is a task that uses what the initializer prepared.
 - :func:`crash_if_negative` ends its worker abruptly (as a segfault or the out-of-memory killer
   would), to show what a pool does when a worker dies instead of raising an exception.
+- :func:`square_in_worker` answers with the PID that computed it, or raises ``ValueError`` for a
+  negative input (for the exercise that keeps every result).
 - :func:`reject_negative` raises :class:`TaskRejected`, an exception that pickles in the worker
   but cannot be rebuilt in the parent (its ``__init__`` needs two arguments);
   :func:`reject_negative_fixed` raises :class:`TaskRejectedFixed`, the same exception written so
@@ -21,6 +23,7 @@ from typing import NamedTuple
 
 __all__ = [
     "Lookup",
+    "Squared",
     "TaskRejected",
     "TaskRejectedFixed",
     "crash_if_negative",
@@ -28,6 +31,7 @@ __all__ = [
     "lookup_prime",
     "reject_negative",
     "reject_negative_fixed",
+    "square_in_worker",
 ]
 
 # Per-worker state, filled by load_prime_table() in each worker process. The parent's copy stays
@@ -144,3 +148,18 @@ def reject_negative_fixed(x: float) -> float:
     if x < 0:
         raise TaskRejectedFixed(x, "negative")
     return x * x
+
+
+class Squared(NamedTuple):
+    """The answer of :func:`square_in_worker`: the input, its square and who computed it."""
+
+    x: float
+    square: float
+    pid: int
+
+
+def square_in_worker(x: float) -> Squared:
+    """Return ``Squared(x, x * x, pid)``, or raise ``ValueError`` for a negative ``x``."""
+    if x < 0:
+        raise ValueError(f"negative input: {x}")
+    return Squared(x, x * x, os.getpid())

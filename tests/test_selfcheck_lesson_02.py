@@ -1,0 +1,117 @@
+"""Lesson 02's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+
+from helpers import startmethods
+from helpers.selfcheck import lesson_02
+from helpers.workers import whoami
+
+# -- settings_everywhere -----------------------------------------------------------------------
+
+
+def settings_solution(value, method):
+    """The worked solution shown in the lesson."""
+    with mp.get_context(method).Pool(
+        2, initializer=startmethods.set_setting, initargs=(value,)
+    ) as pool:
+        return pool.map(startmethods.read_setting, range(4))
+
+
+def settings_other_correct(value, method):
+    """Correct too: an executor with the same initializer."""
+    with ProcessPoolExecutor(
+        2,
+        mp_context=mp.get_context(method),
+        initializer=startmethods.set_setting,
+        initargs=(value,),
+    ) as ex:
+        return list(ex.map(startmethods.read_setting, range(4), timeout=20))
+
+
+def settings_stub(value, method):
+    """The stub the lesson ships: value ignored."""
+    with mp.get_context(method).Pool(2) as pool:
+        return pool.map(startmethods.read_setting, range(4))
+
+
+def settings_set_in_parent(value, method):
+    """The classic wrong answer: works under fork only."""
+    startmethods.SETTING = value
+    with mp.get_context(method).Pool(2) as pool:
+        return pool.map(startmethods.read_setting, range(4))
+
+
+def test_settings_everywhere_accepts_right_answers(capsys):
+    for answer in (settings_solution, settings_other_correct):
+        assert lesson_02.check_settings_everywhere(answer) is True, answer.__name__
+        assert capsys.readouterr().out.startswith("✅")
+
+
+def test_settings_everywhere_rejects_the_stub(capsys):
+    assert lesson_02.check_settings_everywhere(settings_stub) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "initializer=startmethods.set_setting" in out
+
+
+def test_settings_everywhere_rejects_setting_the_parent(capsys):
+    assert lesson_02.check_settings_everywhere(settings_set_in_parent) is False
+    out = capsys.readouterr().out
+    assert "reaches only forked children" in out
+
+
+# -- cubes_with_spawn --------------------------------------------------------------------------
+
+
+def cubes_solution(numbers):
+    """The worked solution shown in the lesson."""
+    cube = functools.partial(pow, exp=3)
+    with mp.get_context("spawn").Pool(2) as pool:
+        return pool.map(cube, numbers)
+
+
+def cubes_other_correct(numbers):
+    """Correct too: starmap over pairs with the built-in pow."""
+    with mp.get_context("spawn").Pool(2) as pool:
+        return pool.starmap(pow, [(n, 3) for n in numbers])
+
+
+def cubes_stub(numbers):
+    """The stub the lesson ships: computed in the caller's process."""
+    return [n**3 for n in numbers]
+
+
+def cubes_lambda(numbers):
+    with mp.get_context("spawn").Pool(2) as pool:
+        return pool.map(lambda n: n**3, numbers)
+
+
+def cubes_wrong_values(numbers):
+    with mp.get_context("spawn").Pool(2) as pool:
+        return [tag for tag, _, _ in pool.map(whoami, numbers)]
+
+
+def test_cubes_with_spawn_accepts_right_answers(capsys):
+    for answer in (cubes_solution, cubes_other_correct):
+        assert lesson_02.check_cubes_with_spawn(answer) is True, answer.__name__
+        assert capsys.readouterr().out.startswith("✅")
+
+
+def test_cubes_with_spawn_rejects_the_stub(capsys):
+    assert lesson_02.check_cubes_with_spawn(cubes_stub) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "no worker process ran" in out
+
+
+def test_cubes_with_spawn_rejects_a_lambda(capsys):
+    assert lesson_02.check_cubes_with_spawn(cubes_lambda) is False
+    out = capsys.readouterr().out
+    assert "A lambda cannot be sent" in out
+
+
+def test_cubes_with_spawn_rejects_wrong_values(capsys):
+    assert lesson_02.check_cubes_with_spawn(cubes_wrong_values) is False
+    assert "expected [1, 8, 27, 64, 125]" in capsys.readouterr().out
