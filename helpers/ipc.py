@@ -196,7 +196,7 @@ def join_then_get(nbytes: int, method: str | None = None) -> int:
     ``helpers.grading.run_bounded(join_then_get, nbytes, timeout=...)``. Returns the payload's
     length. ``method`` is the start method (``"spawn"``...; None for the current default).
     """
-    ctx = multiprocessing.get_context(method)
+    ctx: Any = multiprocessing.get_context(method)
     q = ctx.Queue()
     child = ctx.Process(target=put_payload, args=(q, nbytes))
     child.start()
@@ -211,7 +211,7 @@ def get_then_join(nbytes: int, method: str | None = None, timeout: float = 10.0)
     Raises ``queue.Empty`` when nothing arrives within ``timeout`` seconds, and
     ``TimeoutError`` when the child has still not exited ``timeout`` seconds after that.
     """
-    ctx = multiprocessing.get_context(method)
+    ctx: Any = multiprocessing.get_context(method)
     q = ctx.Queue()
     child = ctx.Process(target=put_payload, args=(q, nbytes))
     child.start()
