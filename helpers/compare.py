@@ -272,8 +272,8 @@ def plot_speedups(
 
     ``speedups`` maps a workload's name to ``{"threads": [...], "processes": [...]}``, the
     speedup of each repeat. A bar is the median; its black line spans the lowest to the highest
-    repeat. A dashed line marks 1x (no gain) and, if ``cpus`` is given, a dotted one the most
-    that many CPUs allow for computing. Returns the axes.
+    repeat (its label sits on top). A dashed line marks 1x (no gain) and, if ``cpus`` is above 1,
+    a dotted one the most that many CPUs allow for computing. Returns the axes.
     """
     import matplotlib.pyplot as plt
 
@@ -289,11 +289,11 @@ def plot_speedups(
                 continue
             s = Spread.of(row[kind])
             x = i + (j - (len(kinds) - 1) / 2) * width
-            bar = ax.bar(x, s.median, width, color=f"C{j + 1}", label=kind if i == 0 else None)
+            ax.bar(x, s.median, width, color=f"C{j + 1}", label=kind if i == 0 else None)
             ax.vlines(x, s.low, s.high, color="black", linewidth=1.5)
-            ax.bar_label(bar, labels=[f"{s.median:.1f}x"], fontsize=8, padding=2)
+            ax.text(x, s.high, f"{s.median:.1f}x", ha="center", va="bottom", fontsize=8)
     ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
-    if cpus:
+    if cpus and cpus > 1:
         ax.axhline(cpus, color="grey", linestyle=":", linewidth=1)
         ax.text(len(speedups) - 0.5, cpus, f" {cpus} CPU(s)", va="bottom", ha="right", fontsize=8)
     ax.set_xticks(range(len(speedups)))
