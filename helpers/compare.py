@@ -194,12 +194,13 @@ def echo_shared_memory(conn: Connection, name: str) -> None:
     from multiprocessing import shared_memory
 
     shm = shared_memory.SharedMemory(name=name)
+    buf = shm.buf
     try:
-        while True:
+        while buf is not None:
             n = conn.recv()
             if n is None:
                 break
-            conn.send(shm.buf[n - 1])
+            conn.send(buf[n - 1])
     finally:
         shm.close()
         conn.close()
