@@ -6,14 +6,16 @@ This script does not re-implement the measurements: it runs the lesson notebook 
 nbclient, pinned to two CPUs, default start method) and saves the ``RESULTS`` dict the notebook
 built, plus a description of the machine. Run it from the repository root, on an idle machine:
 
-    .venv/bin/python benchmarks/reference_08_table.py
+    .venv/bin/python benchmarks/reference_08_table.py [--wait SECONDS]
 
-It writes ``notebooks/reference/08_processes_vs_threads.json``. Nothing here is asserted by the
+With ``--wait`` it first waits (up to SECONDS) for the one-minute load average to drop below 2,
+so that other programs do not take the CPUs the measurement needs. It writes ``notebooks/reference/08_processes_vs_threads.json``. Nothing here is asserted by the
 test suite. Needs the test extra (nbclient, nbformat) and a machine with two or more CPUs.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -67,6 +69,12 @@ def run_lesson() -> dict[str, Any]:
 
 def main() -> int:
     """Pin this process (and so the kernel it starts) to two CPUs, run the lesson, save."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for load < 2")
+    args = parser.parse_args()
+    deadline = time.monotonic() + args.wait
+    while load_average() >= CPUS and time.monotonic() < deadline:
+        time.sleep(10)
     if not hasattr(os, "sched_setaffinity"):
         print("this script needs os.sched_setaffinity (Linux)", file=sys.stderr)
         return 1
