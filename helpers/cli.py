@@ -8,7 +8,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mpcourse`` console script."""
+    from helpers import __version__
+
     parser = argparse.ArgumentParser(prog="mpcourse", description="Multiprocessing course tools.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("doctor", help="check that this machine is ready for the course")
     sub.add_parser("cpus", help="print how many CPUs this process can really use")

@@ -63,6 +63,15 @@ def test_the_version_is_written_once():
     assert re.fullmatch(r"\d+\.\d+\.\d+([a-z]+\d+)?", helpers.__version__)
 
 
+def test_mpcourse_reports_the_version(capsys):
+    from helpers.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mpcourse {helpers.__version__}"
+
+
 def test_license_file_is_the_declared_bsd_3_clause():
     assert pyproject()["project"]["license"] == "BSD-3-Clause"
     text = (ROOT / "LICENSE").read_text()
