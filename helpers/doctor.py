@@ -124,6 +124,14 @@ def check_python() -> Check:
     )
 
 
+def check_course() -> Check:
+    """Which version of the course's ``helpers`` this process imports, and from where."""
+    import helpers
+
+    where = Path(helpers.__file__).resolve().parent
+    return Check("course helpers", True, f"{helpers.__version__} ({where})")
+
+
 def check_package(requirement: str) -> Check:
     """Is the package installed, in a version the course supports?"""
     name, specifier = _split(requirement)
@@ -390,7 +398,7 @@ def settings_check(lab_dir: str | os.PathLike[str] | None = None) -> Check:
 
 def collect_checks(spawn_child: bool = True) -> list[Check]:
     """Run every check and return the results (no printing)."""
-    checks = [check_python()]
+    checks = [check_python(), check_course()]
     checks += [check_package(r) for r in REQUIREMENTS]
     cpus, host = usable_cpus(), os.cpu_count()
     detail = f"{cpus} (os.cpu_count() says {host})"

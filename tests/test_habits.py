@@ -72,6 +72,13 @@ def test_mpcourse_reports_the_version(capsys):
     assert capsys.readouterr().out.strip() == f"mpcourse {helpers.__version__}"
 
 
+def test_doctor_reports_the_course_version():
+    from helpers import doctor
+
+    check = doctor.check_course()
+    assert check.ok and check.detail.startswith(f"{helpers.__version__} (")
+
+
 def test_license_file_is_the_declared_bsd_3_clause():
     assert pyproject()["project"]["license"] == "BSD-3-Clause"
     text = (ROOT / "LICENSE").read_text()
