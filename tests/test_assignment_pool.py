@@ -12,7 +12,7 @@ from conftest import ROOT, TAG, leftover_processes, new_tag
 from nbgrader_harness import Course, release_drift
 
 # One worker grades the whole catalogue (a module-scoped fixture) when the suite runs in parallel.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("assignment_pool")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("assignment_pool"), pytest.mark.timeout(900)]
 
 ASSIGNMENT = "pool"
 NB = "pool"
@@ -236,6 +236,31 @@ def count_primes_parallel(limits, processes=2):
         },
         {"count_primes_with_spawn_safe_worker", "count_primes_larger_inputs"},
     ),
+    # Choosing fork does not get a notebook-defined worker past the spawn-safety check...
+    "fork_context_notebook_worker": (
+        {
+            "count_primes_parallel": """
+def count_below(n):
+    return workers.count_primes(n)
+
+def count_primes_parallel(limits, processes=2):
+    with mp.get_context("fork").Pool(processes) as pool:
+        return pool.map(count_below, limits)
+"""
+        },
+        {"count_primes_with_spawn_safe_worker", "count_primes_larger_inputs"},
+    ),
+    # ... and costs nothing when the worker is spawn-safe anyway.
+    "fork_context_module_worker": (
+        {
+            "count_primes_parallel": """
+def count_primes_parallel(limits, processes=2):
+    with mp.get_context("fork").Pool(processes) as pool:
+        return pool.map(workers.count_primes, limits)
+"""
+        },
+        set(),
+    ),
 }
 # The %%writefile answer needs its function in a separate cell; see the fixture.
 CALLBACKS_COUNT = """
@@ -256,6 +281,10 @@ MESSAGES = {
     "swallowed_errors": ("worker_errors_are_reported", "Catch the exception"),
     "lambda_worker": ("count_primes_with_spawn_safe_worker", "lambda"),
     "notebook_worker": ("count_primes_with_spawn_safe_worker", "defined in the notebook"),
+    "fork_context_notebook_worker": (
+        "count_primes_with_spawn_safe_worker",
+        "defined in the notebook",
+    ),
 }
 
 

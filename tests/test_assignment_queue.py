@@ -22,7 +22,7 @@ from conftest import ROOT, TAG, leftover_processes, new_tag
 from nbgrader_harness import Course, release_drift
 
 # One worker grades the whole catalogue (a module-scoped fixture) when the suite runs in parallel.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("assignment_queue")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("assignment_queue"), pytest.mark.timeout(900)]
 
 ASSIGNMENT = "queue"
 NB = "queue"
@@ -192,11 +192,92 @@ def consume(tasks, results, func):
 """
 }
 
+EMPTY_CHECK = {
+    "consume": """
+%%writefile queue_consumer.py
+
+def consume(tasks, results, func):
+    while not tasks.empty():
+        item = tasks.get()
+        if item is None:
+            return
+        results.put((item, func(item)))
+"""
+}
+
+# Other ways to meet the task: graded on what they do, full marks.
+MANAGER_QUEUES = pipeline("""\
+    with mp.Manager() as manager:
+        tasks, results = manager.Queue(), manager.Queue()
+        consumers = [mp.Process(target=queue_consumer.consume, args=(tasks, results, func))
+                     for _ in range(n_consumers)]
+        for c in consumers:
+            c.start()
+        items = list(items)
+        for item in items + [None] * n_consumers:
+            tasks.put(item)
+        out = dict(results.get(timeout=30) for _ in items)
+        for c in consumers:
+            c.join(timeout=30)
+        return out
+""")
+
+JOINABLE_QUEUE = {
+    "consume": """
+%%writefile queue_consumer.py
+
+def consume(tasks, results, func):
+    while True:
+        item = tasks.get()
+        try:
+            if item is None:
+                return
+            results.put((item, func(item)))
+        finally:
+            if hasattr(tasks, "task_done"):
+                tasks.task_done()
+""",
+    **pipeline("""\
+    tasks, results = mp.JoinableQueue(), mp.Queue()
+    consumers = [mp.Process(target=queue_consumer.consume, args=(tasks, results, func))
+                 for _ in range(n_consumers)]
+    for c in consumers:
+        c.start()
+    items = list(items)
+    for item in items + [None] * n_consumers:
+        tasks.put(item)
+    out = dict(results.get(timeout=30) for _ in items)
+    tasks.join()
+    for c in consumers:
+        c.join(timeout=30)
+    return out
+"""),
+}
+
+EXECUTOR = pipeline("""\
+    from concurrent.futures import ProcessPoolExecutor, wait
+
+    with mp.Manager() as manager, ProcessPoolExecutor(n_consumers) as pool:
+        tasks, results = manager.Queue(), manager.Queue()
+        running = [pool.submit(queue_consumer.consume, tasks, results, func)
+                   for _ in range(n_consumers)]
+        items = list(items)
+        for item in items + [None] * n_consumers:
+            tasks.put(item)
+        out = dict(results.get(timeout=30) for _ in items)
+        wait(running, timeout=30)
+        return out
+""")
+
 # Each submission: the answer cells it replaces, and the graded cells it must lose.
 CATALOGUE = {
     "reference": ({}, set()),
     "alternative": (ALTERNATIVE, set()),
     "simple_queues": (SIMPLE_QUEUES, set()),
+    "manager_queues": (MANAGER_QUEUES, set()),
+    "joinable_queue": (JOINABLE_QUEUE, set()),
+    "executor": (EXECUTOR, set()),
+    "empty_check": (EMPTY_CHECK, {"consume_returns_at_sentinel"}),
     "no_sentinel": (
         pipeline(
             START + FEED + COLLECT + "    for c in consumers:\n        c.join()\n    return out\n"
@@ -266,6 +347,7 @@ MESSAGES = {
     "lambda_target": ("pipeline_results_complete", "lambda"),
     "sentinel_as_item": ("consume_returns_at_sentinel", "func(None)"),
     "falsy_check": ("consume_returns_at_sentinel", "item is None"),
+    "empty_check": ("consume_returns_at_sentinel", "tasks.empty()"),
 }
 # A stuck pipeline is stopped, and the learner is shown the line it was waiting at.
 WAITING_AT = {
@@ -367,7 +449,7 @@ def test_stuck_pipelines_show_where_they_waited(graded, student):
 
 
 def test_no_stderr_in_graded_cells_of_correct_answers(graded):
-    for student in ["reference", "alternative", "simple_queues"]:
+    for student in ["reference", "alternative", "simple_queues", "manager_queues", "executor"]:
         assert graded.messages(student) == {}, student
 
 

@@ -221,19 +221,50 @@ class Session:
     course_dirs: Sequence[str] = ()
     limits: Limits = field(default_factory=Limits)
     cell_timeout: float = 30.0
-    load_timeout: float = 120.0
     log_path: str = os.devnull
     sandbox: Sandbox | None = None
     cell_outputs: list[list[dict[str, Any]]] = field(default_factory=list)
     load_error: str = ""
     restarts: int = 0
+    _loaded_cells: list[tuple[int, str]] = field(default_factory=list)
     _to_runner: int = -1
     _from_runner: int = -1
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> list[list[dict[str, Any]]]:
-        """Start the runner in a new sandbox and run the learner's cells; return their outputs."""
-        self.close()
+        """Start the runner in a new sandbox and run the learner's cells; return their outputs.
+
+        A cell that ends the runner (``os._exit``, a crash) or never finishes is left out and the
+        runner starts again without it, as if the learner had deleted that cell: the rest of the
+        notebook is still graded. ``cell_outputs`` holds every cell's outputs, in order.
+        """
+        excluded: dict[int, dict[str, Any]] = {}
+        outputs: dict[int, list[dict[str, Any]]] = {}
+        for _ in range(6):
+            cells = [(i, src) for i, src in self.cells if i not in excluded]
+            failed_at, reason = self._load(cells, outputs)
+            if failed_at is None:
+                break
+            excluded[failed_at] = {
+                "output_type": "error",
+                "ename": "GraderStoppedCell",
+                "evalue": reason,
+                "traceback": [f"GraderStoppedCell: {reason}"],
+            }
+        else:
+            self.load_error = (
+                "Too many of your notebook's cells ended or blocked the grader's process; "
+                "nothing more of it could be graded."
+            )
+            self._stop()
+        for index, error in excluded.items():
+            outputs[index] = [error]
+        self.cell_outputs = [outputs.get(i, []) for i, _ in self.cells]
+        self._loaded_cells = [(i, src) for i, src in self.cells if i not in excluded]
+        return self.cell_outputs
+
+    def _launch(self) -> None:
+        self._stop()
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         package_parent = str(Path(__file__).resolve().parents[2])
@@ -253,21 +284,38 @@ class Session:
         os.close(to_r)
         os.close(from_w)
         self._to_runner, self._from_runner = to_w, from_r
-        deadline = time.monotonic() + self.load_timeout
+
+    def _load(
+        self, cells: list[tuple[int, str]], outputs: dict[int, list[dict[str, Any]]]
+    ) -> tuple[int | None, str]:
+        """Run ``cells`` in a new runner; (index of the cell that failed, why) or (None, '')."""
+        self._launch()
+        pending = [i for i, _ in cells]
         try:
-            write_frame(self._to_runner, ("load", list(self.cells), self.files, self.cell_timeout))
-            reply = restricted_loads(read_frame(self._from_runner, deadline))
-            self.cell_outputs = list(reply[1])
+            write_frame(self._to_runner, ("load", cells, self.files, self.cell_timeout))
+            while pending:
+                deadline = time.monotonic() + self.cell_timeout + 15
+                reply = restricted_loads(read_frame(self._from_runner, deadline))
+                if reply[0] != "cell" or reply[1] != pending[0]:
+                    raise ValueError("the runner's reply is out of order")
+                outputs[reply[1]] = list(reply[2])
+                pending.pop(0)
             self.load_error = ""
-        except (TimeoutError, EOFError, OSError, pickle.UnpicklingError, ValueError) as exc:
-            self.load_error = (
-                f"Your notebook's cells did not finish running in the grader ({exc}). A cell "
-                "that never ends, or that ends the process (sys.exit, os._exit), stops the "
-                "grading of everything after it."
+            return None, ""
+        except TimeoutError:
+            reason = (
+                f"this cell was still running after {self.cell_timeout + 15:.0f} s and would "
+                "not stop, so the grader left it out"
             )
-            self.cell_outputs = []
-            self._stop()
-        return self.cell_outputs
+        except (EOFError, OSError):
+            reason = (
+                "this cell ended the grader's process (os._exit, a crash, or a signal), so the "
+                "grader left it out and ran the rest of your notebook without it"
+            )
+        except (pickle.UnpicklingError, ValueError) as exc:
+            reason = f"the grader could not read this cell's output ({exc}); it was left out"
+        self._stop()
+        return (pending[0] if pending else None), reason
 
     def _stop(self) -> None:
         for fd in (self._to_runner, self._from_runner):
@@ -302,8 +350,8 @@ class Session:
             if self.load_error or self.restarts > 20:
                 return BoundedRun(error_type="GradingError", error_message=self.load_error)
             self.restarts += 1
-            self.start()
-            if not self.alive():
+            failed_at, _ = self._load(self._loaded_cells, {})
+            if failed_at is not None or not self.alive():
                 return BoundedRun(error_type="GradingError", error_message=self.load_error)
         assert self.sandbox is not None
         watch = _Observer(self.sandbox, self.limits)
@@ -347,7 +395,7 @@ class Session:
             )
         if not isinstance(run, BoundedRun):
             return BoundedRun(error_type="GradingError", error_message="unexpected reply")
-        _check_records(run, watch.seen_pids)
+        _check_records(run, watch.seen_pids, watch.max_gap)
         return run
 
 
@@ -366,23 +414,30 @@ def _nproc_limit(limits: Limits) -> int:
 class _Observer(threading.Thread):
     """Watches a sandbox from outside during one call: which PIDs ran, and how many at once."""
 
-    def __init__(self, sandbox: Sandbox, limits: Limits, interval: float = 0.01) -> None:
+    def __init__(self, sandbox: Sandbox, limits: Limits, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.sandbox = sandbox
         self.limit = limits.max_processes + 4  # bwrap's own helpers and the shell wrapper
         self.interval = interval
         self.seen_pids: set[int] = set()
         self.over_limit = False
+        self.max_gap = 0.0
         self._halt = threading.Event()
 
     def run(self) -> None:
+        known: dict[int, int | None] = {}
+        last = time.monotonic()
         while not self._halt.is_set():
-            procs = self.sandbox.processes()
-            for p in procs:
-                ns = _ns_pid(p.pid)
-                if ns is not None:
-                    self.seen_pids.add(ns)
-            if len(procs) > self.limit:
+            now = time.monotonic()
+            self.max_gap = max(self.max_gap, now - last)
+            last = now
+            pids = self.sandbox.pids()
+            for pid in pids:
+                if pid not in known:
+                    known[pid] = _ns_pid(pid)
+                    if known[pid] is not None:
+                        self.seen_pids.add(known[pid])  # type: ignore[arg-type]
+            if len(pids) > self.limit:
                 self.over_limit = True
                 self.sandbox.kill()
                 return
@@ -409,16 +464,18 @@ def _records_in(obj: Any, depth: int = 0) -> Iterator[Any]:
                 yield from _records_in(getattr(obj, name, None), depth + 1)
 
 
-def _check_records(run: Any, seen: set[int]) -> None:
+def _check_records(run: Any, seen: set[int], max_gap: float) -> None:
     """Refuse task records that claim a process the sandbox never ran.
 
-    A task that took 0.1 s or more ran in a process that the observer (polling every 10 ms)
-    saw; a record naming any other PID was made up, not measured.
+    A process that ran a task for ``d`` seconds lived at least ``d`` seconds, so the observer,
+    which looked at the sandbox's processes at least every ``max_gap`` seconds, saw it whenever
+    ``d`` is well above ``max_gap``. A record naming a PID it never saw was made up, not measured.
     """
     if not run.ok or not seen:
         return
+    shortest = max(0.05, 2.5 * max_gap)
     for record in _records_in(run.value):
-        if record.end - record.start >= 0.1 and record.pid not in seen:
+        if record.end - record.start >= shortest and record.pid not in seen:
             run.error_type = "ForgedRecord"
             run.error_message = (
                 f"a task record names process {record.pid}, which never ran in the grader's "

@@ -147,8 +147,8 @@ def main() -> None:
                     with open(target, "wb") as f:
                         f.write(data)
             shell = _shell(main_module)
-            outputs = [_run_cell(shell, source, cell_timeout) for _, source in cells]
-            write_frame(out_fd, ("loaded", outputs))
+            for index, source in cells:
+                write_frame(out_fd, ("cell", index, _run_cell(shell, source, cell_timeout)))
         elif request[0] == "run":
             _, func, args, kwargs, timeout, grace = request
             try:

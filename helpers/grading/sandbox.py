@@ -226,6 +226,7 @@ class Sandbox:
     cgroups: list[Path] = field(default_factory=list)
     hidden: list[Path] = field(default_factory=list)
     _workdir: str | None = None
+    _pids_cgroup: Path | None = None
 
     def command(self) -> list[str]:
         """The full command line: bwrap and its options, then ``argv``."""
@@ -255,6 +256,7 @@ class Sandbox:
             try:
                 (pids / "pids.max").write_text(str(self.limits.max_processes))
                 self.cgroups.append(pids)
+                self._pids_cgroup = pids
                 moves.append(pids / "cgroup.procs")
             except OSError:
                 pids.rmdir()
@@ -271,10 +273,6 @@ class Sandbox:
         script = " && ".join(f'echo $$ > "{m}"' for m in moves) + ' && exec "$@"'
         return ["/bin/sh", "-c", script, "mpcourse-sandbox"]
 
-    @property
-    def has_process_cgroup(self) -> bool:
-        """True when the kernel itself enforces the process limit (a pids cgroup)."""
-        return any("pids" in str(g) or (g / "pids.max").exists() for g in self.cgroups)
 
     def start(self) -> Sandbox:
         """Start the command in the sandbox (or, without one, as a plain child process)."""
@@ -296,6 +294,15 @@ class Sandbox:
                 start_new_session=True,
             )
         return self
+
+    def pids(self) -> list[int]:
+        """The host PIDs of the sandbox's processes: cheap where a pids cgroup holds them all."""
+        if self._pids_cgroup is not None:
+            try:
+                return [int(x) for x in (self._pids_cgroup / "cgroup.procs").read_text().split()]
+            except (OSError, ValueError):
+                pass
+        return [p.pid for p in self.processes()]
 
     def processes(self) -> list[psutil.Process]:
         """Every live process of the sandbox, seen from outside (the bwrap helpers too)."""
@@ -350,6 +357,7 @@ class Sandbox:
                 except OSError:
                     time.sleep(0.05)
         self.cgroups.clear()
+        self._pids_cgroup = None
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None

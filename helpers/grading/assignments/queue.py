@@ -126,6 +126,17 @@ class ConsumerRun:
     pairs: list[Any]
     called_with: list[Any]
     left_on_tasks: list[Any]
+    asked_empty: bool = False
+
+    @property
+    def stopped_on_empty(self) -> bool:
+        """True when it asked ``tasks.empty()`` (or ``get_nowait``) and gave up before its items.
+
+        The task queue in :func:`feed_consumer` receives its items only after the consumer first
+        asks for one, as a consumer started before its producer would find it: a consumer that
+        stops when the queue *looks* empty is caught every time, not only when start-up is slow.
+        """
+        return self.asked_empty and self.returned and bool(self.left_on_tasks)
 
     @property
     def error_text(self) -> str:
@@ -134,6 +145,48 @@ class ConsumerRun:
             return ""
         etype, message = self.error
         return f"{etype}: {message}" if message else etype
+
+
+class _LateQueue(queue_module.Queue):  # type: ignore[type-arg]
+    """A task queue whose items arrive just after the consumer first asks for one.
+
+    ``empty()``, ``qsize()`` and ``get_nowait()`` answer from the queue as it is *before* the
+    items arrive, so a consumer that polls them at the start sees an empty queue every time.
+    A consumer that blocks in ``get()`` simply waits for the items, as it should.
+    """
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        super().__init__()
+        self._late = list(items)
+        self.asked_empty = False
+        self._asked = threading.Event()
+        self.delivered = threading.Event()
+        threading.Thread(target=self._deliver, daemon=True, name="late-producer").start()
+
+    def _deliver(self) -> None:
+        self._asked.wait(5.0)
+        time.sleep(0.05)
+        for item in self._late:
+            super().put(item)
+        self.delivered.set()
+
+    def empty(self) -> bool:
+        answer = super().empty()
+        self.asked_empty = True
+        self._asked.set()
+        return answer
+
+    def qsize(self) -> int:
+        answer = super().qsize()
+        self.asked_empty = True
+        self._asked.set()
+        return answer
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if not block:
+            self.asked_empty = True
+        self._asked.set()
+        return super().get(block, timeout)
 
 
 class _Recorder:
@@ -162,11 +215,8 @@ def feed_consumer(
     ``get``/``put`` a consumer uses, without a feeder thread, so what ``consume`` put can be read
     back at once and completely. ``timeout`` bounds the wait for ``consume`` to return.
     """
-    tasks: queue_module.Queue[Any] = queue_module.Queue()
+    tasks = _LateQueue([*items, SENTINEL])
     results: queue_module.Queue[Any] = queue_module.Queue()
-    for item in items:
-        tasks.put(item)
-    tasks.put(SENTINEL)
     recorder = _Recorder(func)
     box: dict[str, Any] = {}
 
@@ -180,12 +230,14 @@ def feed_consumer(
     thread = threading.Thread(target=target, daemon=True, name="consume")
     thread.start()
     thread.join(timeout)
+    tasks.delivered.wait(1.0)
     return ConsumerRun(
         returned=bool(box.get("returned")),
         error=box.get("error"),
         pairs=_drain_now(results),
         called_with=list(recorder.args),
         left_on_tasks=[] if thread.is_alive() else _drain_now(tasks),
+        asked_empty=tasks.asked_empty,
     )
 
 
@@ -325,6 +377,12 @@ def _unread_queues(queues: list[Any]) -> int:
     return count
 
 
+def _is_manager_server(process: Any) -> bool:
+    """True for the server process of a ``multiprocessing.Manager``: not one of the consumers."""
+    target = getattr(process, "_target", None)
+    return getattr(target, "__qualname__", "").endswith("Manager._run_server")
+
+
 def trace_pipeline(
     pipeline: Callable[..., Any],
     func: Callable[[Any], Any],
@@ -364,7 +422,7 @@ def trace_pipeline(
 
     def start(self: Any) -> None:
         original_start(self)
-        if os.getpid() == me:
+        if os.getpid() == me and not _is_manager_server(self):
             started.append((self, time.time()))
 
     def close(self: Any) -> None:
