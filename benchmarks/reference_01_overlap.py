@@ -8,11 +8,14 @@ multi-core run instead, clearly labelled. Run this script on a machine with at l
     .venv/bin/python benchmarks/reference_01_overlap.py
 
 It refuses to write the file when fewer than 2 CPUs are usable, and records the load average
-before and after, so that a noisy measurement can be recognised.
+before and after, so that a noisy measurement can be recognised. On a shared machine that is
+never idle, ``--nice 15`` runs the measurement at a raised priority (lower niceness; needs root),
+so that the two processes get the CPUs nearly to themselves; the file records that it did.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import multiprocessing as mp
@@ -61,11 +64,36 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def raise_priority(amount: int) -> None:
+    """Lower this process's niceness by ``amount``; its children inherit it.
+
+    On Linux with autogroup scheduling, niceness only counts inside a session's group and the
+    groups share the CPUs equally, so the script also starts a session of its own and lowers that
+    group's niceness (``/proc/self/autogroup``).
+    """
+    os.nice(-amount)
+    autogroup = Path("/proc/self/autogroup")
+    if autogroup.exists():
+        try:
+            if os.getsid(0) != os.getpid():
+                os.setsid()
+            autogroup.write_text(f"{-amount}\n")
+        except OSError as exc:
+            print(f"could not raise the autogroup's priority: {exc}", file=sys.stderr)
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--nice", type=int, default=0, help="raise the priority by this much (root only)"
+    )
+    options = parser.parse_args()
     cpus = usable_cpus()
     if cpus < 2:
         print(f"only {cpus} usable CPU: a reference needs at least 2", file=sys.stderr)
         return 1
+    if options.nice:
+        raise_priority(options.nice)
     load_before = os.getloadavg()[0]
     rounds = [one_round(PROCESSES, LIMIT) for _ in range(ROUNDS)]
     load_after = os.getloadavg()[0]
@@ -80,6 +108,11 @@ def main() -> int:
         "start_method": mp.get_start_method(),
         "load_before": round(load_before, 2),
         "load_after": round(load_after, 2),
+        "priority": (
+            f"raised (niceness {os.nice(0)}) because the shared machine was busy"
+            if options.nice
+            else "normal"
+        ),
         "processes": PROCESSES,
         "limit": LIMIT,
         "rounds": ROUNDS,
