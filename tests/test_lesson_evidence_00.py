@@ -135,7 +135,8 @@ def test_lesson_00_on_one_cpu_says_the_tasks_took_turns(tmp_path):
 
 
 def run_pinned(path, tmp_path) -> str:
-    """Run a lesson with this process (and so its kernel) pinned to one CPU; return its text."""
+    """Run a lesson with this process (and so its kernel) pinned to one CPU; return the text it
+    printed, with line breaks and runs of spaces made single spaces."""
     from notebook_runner import run_notebook
 
     before = os.sched_getaffinity(0)
@@ -144,9 +145,10 @@ def run_pinned(path, tmp_path) -> str:
         nb = run_notebook(path, tmp_path, timeout=120)
     finally:
         os.sched_setaffinity(0, before)
-    return "\n".join(
+    text = " ".join(
         out.get("text", "")
         for cell in nb.cells
         for out in cell.get("outputs", [])
         if out.get("output_type") == "stream"
     )
+    return " ".join(text.split())  # printed sentences are wrapped: compare them unwrapped
