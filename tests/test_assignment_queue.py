@@ -22,7 +22,11 @@ from conftest import ROOT, TAG, leftover_processes, new_tag
 from nbgrader_harness import Course, release_drift
 
 # One worker grades the whole catalogue (a module-scoped fixture) when the suite runs in parallel.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("assignment_queue"), pytest.mark.timeout(900)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("assignment_queue"),
+    pytest.mark.timeout(900),
+]
 
 ASSIGNMENT = "queue"
 NB = "queue"

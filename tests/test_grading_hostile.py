@@ -21,7 +21,11 @@ from nbgrader_harness import Course, nbgrader
 
 from helpers.grading.sandbox import sandbox_status
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading_hostile"), pytest.mark.timeout(900)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("grading_hostile"),
+    pytest.mark.timeout(900),
+]
 
 ASSIGNMENT = NB = "pool"
 ALL = {
@@ -38,7 +42,7 @@ PARALLEL_MAP_CELLS = {"pool_results_in_order", "pool_uses_several_processes", "p
 
 # --- the tricks (cells added to a submission; COURSE is replaced by the course's path) ----------
 
-FAKE_RUN_BOUNDED = '''
+FAKE_RUN_BOUNDED = """
 class _AlwaysFine:
     ok = True
     pid = -1
@@ -55,7 +59,7 @@ def overlapping_pairs(records):
     return [(0, 1)]
 def describe_workers(*args):
     return ""
-'''
+"""
 
 SHADOW_BUILTINS = """
 import builtins
@@ -250,7 +254,9 @@ def _hand_in(course: Course, student: str) -> None:
     path = folder / f"{NB}.ipynb"
     nb = nbformat.read(path, as_version=4)
     setup = next(
-        i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"
+        i
+        for i, c in enumerate(nb.cells)
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"
     )
     for offset, source in enumerate(cells, start=1):
         source = source.replace("COURSE", repr(str(course.root)))
@@ -277,7 +283,12 @@ def graded(tmp_path_factory):
     before = _digest(watched)
     saved = {path: Path(path).read_bytes() for path in before}
     result = nbgrader(
-        "autograde", ASSIGNMENT, "--force", "--TrustedExecute.timeout=20", cwd=course.root, env={TAG: tag}
+        "autograde",
+        ASSIGNMENT,
+        "--force",
+        "--TrustedExecute.timeout=20",
+        cwd=course.root,
+        env={TAG: tag},
     )
     after = _digest(watched)
     course.changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from nbformat import NotebookNode
-from traitlets import Integer
-
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer
 
 from helpers.grading.sandbox import sandbox_status
 
@@ -154,9 +153,7 @@ class TrustedExecute(NbGraderPreprocessor):
     def _verdict_outputs(verdict: dict[str, Any]) -> list[NotebookNode]:
         found = []
         if verdict.get("stdout"):
-            found.append(
-                NotebookNode(output_type="stream", name="stdout", text=verdict["stdout"])
-            )
+            found.append(NotebookNode(output_type="stream", name="stdout", text=verdict["stdout"]))
         if not verdict.get("passed"):
             found.append(
                 NotebookNode(

@@ -127,9 +127,7 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if module == "builtins":
             obj = getattr(builtins, name, None)
-            if name in _SAFE_BUILTINS or (
-                isinstance(obj, type) and issubclass(obj, BaseException)
-            ):
+            if name in _SAFE_BUILTINS or (isinstance(obj, type) and issubclass(obj, BaseException)):
                 return obj
         elif (module, name) in _SAFE_GLOBALS:
             return getattr(sys.modules.get(module) or __import__(module), name)

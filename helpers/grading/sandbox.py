@@ -273,7 +273,6 @@ class Sandbox:
         script = " && ".join(f'echo $$ > "{m}"' for m in moves) + ' && exec "$@"'
         return ["/bin/sh", "-c", script, "mpcourse-sandbox"]
 
-
     def start(self) -> Sandbox:
         """Start the command in the sandbox (or, without one, as a plain child process)."""
         cmd = self.command()

@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import process as mp_process
@@ -41,12 +40,12 @@ from typing import Any
 
 from helpers.grading.bounded import (
     BoundedRun,
-    GraderInterrupt,
     hint_for,
     last_lines,
     process_state,
     run_bounded,
 )
+from helpers.grading.watchdog import Watchdog
 
 #: What tells a consumer to stop: one per consumer, after the items.
 SENTINEL = None
@@ -443,104 +442,59 @@ def trace_pipeline(
         if os.getpid() == me:
             queues.append(self)
 
-    can_interrupt = (
-        hasattr(signal, "SIGUSR1")
-        and hasattr(signal, "pthread_kill")
-        and threading.current_thread() is threading.main_thread()
-    )
     main_ident = threading.get_ident()
     code = getattr(pipeline, "__code__", None)
-    done = threading.Event()
-    armed = threading.Event()
     found: dict[str, Stuck] = {}
     t0 = time.monotonic()
+    since: dict[str, float | None] = {"ended": None, "join": None}
 
-    def on_signal(signum: int, frame: Any) -> None:
-        if armed.is_set():
-            armed.clear()
-            raise GraderInterrupt()
-
-    def diagnose(reason: str) -> None:
+    def check(elapsed: float) -> str | None:
+        now = time.monotonic()
+        procs = list(started)
+        reason = None
+        if elapsed >= stuck_after:
+            reason = "deadline"
+        if procs and not any(_process_running(p) for p, _ in procs):
+            since["ended"] = since["ended"] or now
+            if now - since["ended"] >= ended_patience:
+                reason = reason or "ended"
+        else:
+            since["ended"] = None
         frame = sys._current_frames().get(main_ident)
+        in_join = False
+        while frame is not None:
+            if frame.f_code is _JOIN_CODE:
+                in_join = True
+                break
+            frame = frame.f_back
+        since["join"] = (since["join"] or now) if in_join else None
+        joined_for = now - since["join"] if since["join"] is not None else 0.0
+        if joined_for >= join_patience and procs:
+            calls = _read_calls(log_path)
+            seen = {text for _, text in calls}
+            last = max([t for _, t in procs] + [t for t, _ in calls])
+            if all(repr(x) in seen for x in items) and time.time() - last >= join_patience:
+                reason = reason or "join"
+        return reason
+
+    def on_stuck(reason: str, frame: Any) -> None:
         line, waiting = _where(frame, code)
         found["stuck"] = Stuck(reason, time.monotonic() - t0, line, waiting, _unread_queues(queues))
 
-    def watch() -> None:
-        ended_since: float | None = None
-        join_since: float | None = None
-        while not done.wait(0.1):
-            now = time.monotonic()
-            procs = list(started)
-            reason = None
-            if now - t0 >= stuck_after:
-                reason = "deadline"
-            if procs and not any(_process_running(p) for p, _ in procs):
-                ended_since = ended_since or now
-                if now - ended_since >= ended_patience:
-                    reason = reason or "ended"
-            else:
-                ended_since = None
-            frame = sys._current_frames().get(main_ident)
-            in_join = False
-            while frame is not None:
-                if frame.f_code is _JOIN_CODE:
-                    in_join = True
-                    break
-                frame = frame.f_back
-            join_since = (join_since or now) if in_join else None
-            if join_since is not None and now - join_since >= join_patience and procs:
-                calls = _read_calls(log_path)
-                seen = {text for _, text in calls}
-                last = max([t for _, t in procs] + [t for t, _ in calls])
-                if all(repr(x) in seen for x in items) and time.time() - last >= join_patience:
-                    reason = reason or "join"
-            if reason is None:
-                continue
-            diagnose(reason)
-            if not can_interrupt:
-                return
-            while not done.is_set():
-                armed.set()
-                try:
-                    signal.pthread_kill(main_ident, signal.SIGUSR1)
-                except (OSError, ValueError):
-                    return
-                done.wait(1.0)
-            return
-
-    previous_handler = signal.signal(signal.SIGUSR1, on_signal) if can_interrupt else None
     mp_process.BaseProcess.start = start  # type: ignore[method-assign]
     mp_process.BaseProcess.close = close  # type: ignore[method-assign]
     mp_queues.Queue.__init__ = queue_init  # type: ignore[method-assign]
     mp_queues.SimpleQueue.__init__ = simple_queue_init  # type: ignore[method-assign]
-    watchdog = threading.Thread(target=watch, daemon=True, name="pipeline-watchdog")
-    watchdog.start()
-    value = None
-    error = None
-    interrupted = False
+    dog = Watchdog(check, on_stuck, name="pipeline-watchdog")
     try:
-        try:
-            value = pipeline(counted, items, n_consumers)
-        except GraderInterrupt:
-            armed.clear()
-            interrupted = True
-        except BaseException as exc:  # noqa: BLE001 - reported to the learner
-            error = (type(exc).__name__, str(exc), traceback.format_exc())
-    except GraderInterrupt:  # a second signal, while the first one was being handled
-        armed.clear()
-        interrupted = True
+        value, error = dog.call(pipeline, counted, items, n_consumers)
     finally:
-        armed.clear()
-        done.set()
-        seconds = time.monotonic() - t0
         mp_process.BaseProcess.start = original_start  # type: ignore[method-assign]
         mp_process.BaseProcess.close = original_close  # type: ignore[method-assign]
         mp_queues.Queue.__init__ = original_queue_init  # type: ignore[method-assign]
         mp_queues.SimpleQueue.__init__ = original_simple_queue_init  # type: ignore[method-assign]
-        if can_interrupt:
-            signal.signal(signal.SIGUSR1, previous_handler)
-    watchdog.join(2)
-    stuck = found.get("stuck") if interrupted else None
+    seconds = dog.seconds
+    stuck = found.get("stuck") if dog.interrupted else None
 
     states = [(p, process_state(p)) for p, _ in started]
     deadline = time.monotonic() + (0.5 if stuck else grace)
