@@ -1,0 +1,148 @@
+"""Lesson 10's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones.
+
+A real cluster (a scheduler and two workers, separate processes on 127.0.0.1) is started once
+for the module and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import pytest
+from distributed import Client, as_completed
+
+import helpers
+from helpers import scale, workers
+from helpers.selfcheck import lesson_10
+
+pytestmark = pytest.mark.xdist_group("dask-cluster")
+
+
+@pytest.fixture(scope="module")
+def address(tmp_path_factory):
+    cluster = scale.start_dask_processes(tmp_path_factory.mktemp("dask"), nworkers=2)
+    yield cluster.address
+    cluster.stop()
+
+
+# -- count_on_cluster --------------------------------------------------------------------------
+
+
+def count_solution(address, limits):
+    """The worked solution shown in the lesson."""
+    with Client(address, timeout="20s") as client:
+        futures = client.map(helpers.timed(workers.count_primes), limits, pure=False)
+        return client.gather(futures)
+
+
+def count_other_correct(address, limits):
+    """Correct too: one submit per limit, results in order."""
+    client = Client(address, timeout="20s")
+    try:
+        futures = [
+            client.submit(helpers.timed(workers.count_primes), n, pure=False) for n in limits
+        ]
+        return [f.result(timeout=30) for f in futures]
+    finally:
+        client.close()
+
+
+def count_stub(address, limits):
+    """The stub the lesson ships: the records are made in the notebook's own process."""
+    return [helpers.timed(workers.count_primes)(n) for n in limits]
+
+
+def count_pure(address, limits):
+    with Client(address, timeout="20s") as client:
+        return client.gather(client.map(helpers.timed(workers.count_primes), limits))
+
+
+def count_bare(address, limits):
+    with Client(address, timeout="20s") as client:
+        return client.gather(client.map(workers.count_primes, limits, pure=False))
+
+
+@pytest.mark.parametrize("answer", [count_solution, count_other_correct])
+def test_count_on_cluster_accepts_right_answers(answer, address, capsys):
+    assert lesson_10.check_count_on_cluster(answer, address) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (count_stub, "not the cluster's workers"),
+        (count_pure, "pure=False"),
+        (count_bare, "one record per limit"),
+    ],
+)
+def test_count_on_cluster_explains_wrong_answers(answer, message, address, capsys):
+    assert lesson_10.check_count_on_cluster(answer, address) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and message in out
+
+
+# -- results_or_errors -------------------------------------------------------------------------
+
+
+def errors_solution(address, items):
+    """The worked solution shown in the lesson."""
+    outcome = {}
+    with Client(address, timeout="20s") as client:
+        futures = {client.submit(scale.square_or_fail, x): x for x in items}
+        for future in as_completed(futures, timeout=30):
+            try:
+                outcome[futures[future]] = future.result()
+            except ValueError as exc:
+                outcome[futures[future]] = type(exc).__name__
+    return outcome
+
+
+def errors_other_correct(address, items):
+    """Correct too: client.map, then each future's status."""
+    with Client(address, timeout="20s") as client:
+        futures = client.map(scale.square_or_fail, items)
+        client.gather(futures, errors="skip")
+        return {
+            x: f.result() if f.status == "finished" else type(f.exception()).__name__
+            for x, f in zip(items, futures)
+        }
+
+
+def errors_stub(address, items):
+    """The stub the lesson ships: runs in the notebook and stops at the first error."""
+    return {x: scale.square_or_fail(x) for x in items}
+
+
+def errors_gather(address, items):
+    with Client(address, timeout="20s") as client:
+        futures = client.map(scale.square_or_fail, items)
+        return dict(zip(items, client.gather(futures)))
+
+
+def errors_local_but_careful(address, items):
+    outcome = {}
+    for x in items:
+        try:
+            outcome[x] = scale.square_or_fail(x)
+        except ValueError:
+            outcome[x] = "ValueError"
+    return outcome
+
+
+@pytest.mark.parametrize("answer", [errors_solution, errors_other_correct])
+def test_results_or_errors_accepts_right_answers(answer, address, capsys):
+    assert lesson_10.check_results_or_errors(answer, address) is True
+    assert capsys.readouterr().out.startswith("✅")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (errors_stub, "try/except ValueError"),
+        (errors_gather, "client.gather"),
+        (errors_local_but_careful, "not on one of the cluster's workers"),
+    ],
+)
+def test_results_or_errors_explains_wrong_answers(answer, message, address, capsys):
+    assert lesson_10.check_results_or_errors(answer, address) is False
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and message in out
