@@ -21,7 +21,8 @@ Groups of functions:
   :func:`init_flags` with :func:`mark_primes_task`.
 - Attaching to a ``SharedMemory`` block by name: :func:`upper_in_place`, :func:`scale_in_place`
   (``memoryview.cast``, no numpy), :func:`scale_in_place_numpy` (numpy, imported only when
-  called), :func:`bump_shareable` (``ShareableList``).
+  called), :func:`fill_squares` (numpy, for the lesson's exercise), :func:`bump_shareable`
+  (``ShareableList``).
 - The same work on pickled data and on shared data, for timing: :func:`crc_of_bytes` versus
   :func:`crc_of_shared`, and :func:`sum_of_list` versus :func:`sum_of_shared`.
 """
@@ -39,6 +40,7 @@ __all__ = [
     "crc_of_bytes",
     "crc_of_shared",
     "double_in_place",
+    "fill_squares",
     "init_flags",
     "mark_primes",
     "mark_primes_task",
@@ -175,6 +177,28 @@ def scale_in_place_numpy(name: str, shape: tuple[int, ...], dtype: str, factor: 
         total = float(array.sum())
         del array  # drop the view before closing
         return total
+    finally:
+        shm.close()
+
+
+def fill_squares(name: str, count: int, start: int, stop: int) -> int:
+    """Attach to block ``name``, view it as ``count`` int64 numbers, set ``a[i] = i * i`` for
+    ``start <= i < stop``; return how many numbers it wrote.
+
+    The block must hold at least ``count * 8`` bytes. numpy wraps the block without copying
+    (``np.ndarray((count,), dtype=np.int64, buffer=shm.buf)``); the worker drops its array before
+    it closes its view, and never unlinks: that is the creator's job, once every worker is done.
+    Several workers can fill disjoint ``[start, stop)`` slices at the same time, without a lock.
+    """
+    import numpy as np
+
+    shm = shared_memory.SharedMemory(name=name)
+    try:
+        numbers = np.ndarray((count,), dtype=np.int64, buffer=shm.buf)
+        index = np.arange(start, stop, dtype=np.int64)
+        numbers[start:stop] = index * index
+        del numbers  # drop the view before closing
+        return stop - start
     finally:
         shm.close()
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helpers.timeline import TaskRecord
-from helpers.workers import spin
+from helpers.workers import count_primes
 
 __all__ = [
     "STRATEGIES",
@@ -202,23 +202,23 @@ def wait_for_go(name: str, go: Any, results: Any, timeout: float = 10.0) -> Sign
 
 
 def work_until_stopped(
-    name: str, stop: Any, results: Any, step: float = 0.05, limit: float = 10.0
+    name: str, stop: Any, results: Any, primes_below: int = 30_000, max_rounds: int = 2_000
 ) -> Signal:
-    """Do rounds of work (``step`` s of CPU each) until the ``stop`` Event is set.
+    """Do rounds of FIXED work (count the primes below ``primes_below``) until ``stop`` is set.
 
     Puts ``"ready"`` on ``results`` when it starts, then a :class:`Signal` when it stops. The
     worker checks the flag between rounds, so it finishes the round it is in and exits
-    cleanly: no half-written result, unlike ``terminate()``. ``limit`` seconds is a safety net
-    in case nobody ever sets the flag (then ``ok`` is False). The :class:`Signal`'s ``detail`` is
-    the number of rounds done, and ``at`` is when the worker noticed the flag.
+    cleanly: no half-written result, and no lock left held, unlike ``terminate()``. A round is
+    the same amount of work every time (a few tens of milliseconds of CPU, more when the CPU is
+    shared). ``max_rounds`` is a safety net in case nobody ever sets the flag (then ``ok`` is
+    False). The :class:`Signal`'s ``detail`` is the number of rounds done, and ``at`` is when
+    the worker noticed the flag.
     """
     _report(results, "ready")
     began = time.time()
     rounds = 0
-    while not stop.is_set():
-        if time.time() - began > limit:
-            break
-        spin(step)
+    while not stop.is_set() and rounds < max_rounds:
+        count_primes(primes_below)
         rounds += 1
     now = time.time()
     return _report(results, Signal(name, os.getpid(), stop.is_set(), now, now - began, rounds))
@@ -392,49 +392,69 @@ def count_items(
     results: Any,
     units: int = 20,
     timeout: float = 10.0,
-) -> TaskRecord:
+    repeats: int = 1,
+) -> list[TaskRecord]:
     """Process ``n`` items (a little CPU work each) and add ``n`` to ``counter`` under ``lock``.
 
     ``strategy`` is one of :data:`STRATEGIES`:
 
     - ``"lock each increment"``: take the lock around every single ``counter.value += 1``
-      (correct, but ``n`` lock round trips, and the processes queue for the lock all the time);
+      (correct, but ``n`` acquisitions, and the processes keep colliding on the lock);
     - ``"lock the whole loop"``: take the lock once around the whole loop (correct, but the
       work itself is now serialised: only one process runs at a time);
     - ``"count locally, add once"``: count in a local variable, then one locked
       ``counter.value += local`` at the end (correct, and the work runs in parallel).
 
-    All workers wait at the ``together`` Barrier first, so that process start-up does not count.
-    Returns (and puts on ``results``) a :class:`TaskRecord` whose interval is the loop's run
-    (for the whole-loop lock, the time inside the lock) and whose result is ``n``.
+    The whole job is done ``repeats`` times by the same process (so that a measurement can be
+    repeated without starting new processes); before each repeat all workers wait at the
+    ``together`` Barrier, so that they start together and process start-up does not count.
+    ``counter`` ends at ``repeats * n`` more than it started, per worker.
+
+    For each repeat ``r``, puts on ``results`` a :class:`TaskRecord` whose ``task`` is
+    ``(strategy, r)``, whose interval is the loop's run (for the whole-loop lock, the time inside
+    the lock) and whose result is the CPU time, in seconds, that this process used during that
+    interval (``time.process_time()``). A wall-clock interval alone cannot tell running from
+    waiting for a CPU; the CPU time can: the sum of all workers' CPU times divided by the elapsed
+    wall time is how many CPUs were busy on average. Returns the list of records.
     """
-    try:
-        together.wait(timeout)
-    except threading.BrokenBarrierError:
-        pass
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    records = []
+    for r in range(repeats):
+        try:
+            together.wait(timeout)
+        except threading.BrokenBarrierError:
+            pass
+        start, end, cpu = _count_once(strategy, counter, lock, n, units)
+        records.append(_report(results, _record((strategy, r), round(cpu, 4), start, end)))
+    return records
+
+
+def _count_once(
+    strategy: str, counter: Any, lock: Any, n: int, units: int
+) -> tuple[float, float, float]:
+    """One run of :func:`count_items`: (start, end, CPU seconds)."""
     if strategy == STRATEGIES[0]:
-        start = time.time()
+        start, cpu = time.time(), time.process_time()
         for i in range(n):
             _item_work(i, units)
             with lock:
                 counter.value += 1
-        end = time.time()
+        end, cpu = time.time(), time.process_time() - cpu
     elif strategy == STRATEGIES[1]:
         with lock:
-            start = time.time()
+            start, cpu = time.time(), time.process_time()
             for i in range(n):
                 _item_work(i, units)
                 counter.value += 1
-            end = time.time()
-    elif strategy == STRATEGIES[2]:
-        start = time.time()
+            end, cpu = time.time(), time.process_time() - cpu
+    else:
+        start, cpu = time.time(), time.process_time()
         local = 0
         for i in range(n):
             _item_work(i, units)
             local += 1
         with lock:
             counter.value += local
-        end = time.time()
-    else:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
-    return _report(results, _record(strategy, n, start, end))
+        end, cpu = time.time(), time.process_time() - cpu
+    return start, end, cpu

@@ -1,0 +1,178 @@
+"""Self-checks for the exercises of lesson 06 (shared memory).
+
+Who imports this: ``notebooks/06_shared_memory.ipynb``, and the course's tests. Each check runs
+the learner's function through :func:`helpers.grading.run_bounded` (a forked, time-limited copy
+of the kernel), prints ✅ or ❌ lines with what to fix, returns ``True`` or ``False`` and never
+raises.
+
+- :func:`check_squares_in_shared_memory`: ``squares_in_shared_memory(ctx, count, workers)`` must
+  create a ``SharedMemory`` block, let ``workers`` processes fill it with
+  :func:`helpers.shared.fill_squares`, copy the numbers out, close AND unlink the block, and
+  return ``(name, values)``.
+- :func:`check_prime_flags_with_pool`: ``prime_flags_with_pool(ctx, limit, workers)`` must fill a
+  shared array of prime flags from a ``Pool`` whose initializer installs the array
+  (:func:`helpers.shared.init_flags`, :func:`helpers.shared.mark_primes_task`) and return the
+  flags as a list.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from multiprocessing import shared_memory
+from typing import Any
+
+from helpers.grading import run_bounded
+from helpers.selfcheck import report
+from helpers.workers import is_prime
+
+__all__ = ["check_prime_flags_with_pool", "check_squares_in_shared_memory"]
+
+
+def _still_there(name: str) -> bool:
+    """True if a block called ``name`` still exists. Attaching untracked where Python allows it."""
+    try:
+        try:
+            block = shared_memory.SharedMemory(name=name, track=False)  # type: ignore[call-arg]
+        except TypeError:  # Python before 3.13: no track argument
+            block = shared_memory.SharedMemory(name=name)
+    except (FileNotFoundError, ValueError, OSError):
+        return False
+    block.close()
+    return True
+
+
+def _remove(name: str) -> None:
+    """Unlink the block ``name`` that a learner's code left behind (POSIX; no-op on Windows)."""
+    try:
+        block = shared_memory.SharedMemory(name=name)
+        block.close()
+        block.unlink()
+    except (FileNotFoundError, ValueError, OSError):
+        pass
+
+
+def _first_difference(got: list[Any], want: list[Any]) -> str:
+    if len(got) != len(want):
+        return f"{len(got)} values instead of {len(want)}"
+    for i, (a, b) in enumerate(zip(got, want)):
+        if a != b:
+            return f"index {i} holds {a!r}, expected {b!r}"
+    return ""
+
+
+def check_squares_in_shared_memory(
+    func: Callable[..., Any], count: int = 50_000, workers: int = 3
+) -> bool:
+    """Run ``func(ctx, count, workers)``; check the squares, the workers and the unlink."""
+    try:
+        run = run_bounded(func, multiprocessing.get_context(), count, workers, timeout=60)
+    except Exception as err:  # noqa: BLE001 - a check never raises
+        return report([f"the check could not run your function: {err}"], "")
+    if not run.ok:
+        problems = [run.explain()]
+        if run.error_type == "BufferError":
+            problems.append(
+                "close() refuses while a view of shm.buf is alive: copy the numbers out "
+                "(list(array) or array.tolist()), then `del array` (or set it to None) before "
+                "shm.close()."
+            )
+        elif run.error_type == "FileNotFoundError":
+            problems.append(
+                "a process could not find the block: unlink it only after every worker has "
+                "been joined, and pass the workers shm.name."
+            )
+        return report(problems, "")
+    value = run.value
+    if value is None:
+        return report(["squares_in_shared_memory returned None: return (shm.name, values)."], "")
+    if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)):
+        return report(
+            [
+                "return a pair (name, values): the block's name, shm.name, and the numbers as a "
+                "plain list."
+            ],
+            "",
+        )
+    name, values = value
+    problems: list[str] = []
+    try:
+        got = [int(v) for v in values]
+    except (TypeError, ValueError):
+        got = None
+        problems.append("values should be a list of numbers (array.tolist() gives one).")
+    if got is not None:
+        diff = _first_difference(got, [i * i for i in range(count)])
+        if diff:
+            problems.append(
+                f"the values are wrong ({diff}): give each worker its own [start, stop) slice, "
+                "together covering 0..count, and read them after every worker has been joined."
+            )
+    if run.max_children < 2:
+        problems.append(
+            "fewer than two worker processes were seen: start `workers` processes running "
+            "shared.fill_squares(name, count, start, stop)."
+        )
+    if _still_there(name):
+        _remove(name)
+        problems.append(
+            f"the block {name!r} still existed after your function returned (the check removed "
+            "it): the creator must call shm.unlink() once, after the workers are done, as well "
+            "as shm.close()."
+        )
+    if run.leftover_processes:
+        problems.append(
+            f"{run.leftover_processes} process(es) were still running afterwards: join() every "
+            "process you start."
+        )
+    return report(
+        problems,
+        f"squares_in_shared_memory: {workers} processes filled {count:,} squares in one block, "
+        "which was closed and unlinked.",
+    )
+
+
+def check_prime_flags_with_pool(
+    func: Callable[..., Any], limit: int = 30_000, workers: int = 2
+) -> bool:
+    """Run ``func(ctx, limit, workers)``; check the flags and that a pool did the work."""
+    try:
+        run = run_bounded(func, multiprocessing.get_context(), limit, workers, timeout=60)
+    except Exception as err:  # noqa: BLE001 - a check never raises
+        return report([f"the check could not run your function: {err}"], "")
+    if not run.ok:
+        problems = [run.explain()]
+        if "inheritance" in f"{run.error_message}{run.stderr}":
+            problems.append(
+                "a shared array cannot travel as a task argument: give it to every worker "
+                "once, with Pool(workers, initializer=shared.init_flags, initargs=(flags,)), "
+                "and send only (start, stop) pairs with the tasks."
+            )
+        return report(problems, "")
+    value = run.value
+    problems: list[str] = []
+    if value is None:
+        return report(["prime_flags_with_pool returned None: return list(flags)."], "")
+    try:
+        got = [int(v) for v in value]
+    except (TypeError, ValueError):
+        return report(["return the flags as a list of 0s and 1s: list(flags)."], "")
+    diff = _first_difference(got, [1 if is_prime(n) else 0 for n in range(limit)])
+    if diff:
+        problems.append(
+            f"the flags are wrong ({diff}): the (start, stop) chunks must cover 0..limit without "
+            "gaps, and you must read the array after the pool's results are in."
+        )
+    if run.max_children < 2:
+        problems.append(
+            "fewer than two worker processes were seen: let a Pool of `workers` processes "
+            "run shared.mark_primes_task on (start, stop) chunks."
+        )
+    if run.leftover_processes or run.unclosed_pools:
+        problems.append(
+            "a pool was left running: use `with ctx.Pool(...) as pool:` (or close() and join())."
+        )
+    return report(
+        problems,
+        f"prime_flags_with_pool: a pool of {workers} filled {limit:,} flags in one shared array.",
+    )

@@ -1,0 +1,195 @@
+"""Lesson 05's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones.
+
+The answers below are what a learner might type in the notebook (parent-side code only; the
+child-side functions come from helpers.sync). The checks run them through run_bounded, which
+forks, so functions defined here work whatever the start method of the workers they start.
+"""
+
+from __future__ import annotations
+
+from helpers import sync
+from helpers.selfcheck import lesson_05
+
+# --- Exercise 1: count_with_one_lock(ctx, workers, steps) ---------------------------------------
+
+
+def one_lock_solution(ctx, workers, steps):
+    counter = ctx.Value("i", 0)
+    lock = ctx.Lock()
+    procs = [
+        ctx.Process(target=sync.locked_increment, args=(counter, lock, steps))
+        for _ in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return counter.value
+
+
+def one_lock_with_get_lock(ctx, workers, steps):
+    """Also right: the Value's own lock, through sync.value_lock_increment."""
+    counter = ctx.Value("i", 0)
+    procs = [
+        ctx.Process(target=sync.value_lock_increment, args=(counter, steps)) for _ in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+    return counter.value
+
+
+def one_lock_stub(ctx, workers, steps):
+    """The notebook's stub: no lock at all."""
+    counter = ctx.Value("i", 0)
+    procs = [ctx.Process(target=sync.racy_increment, args=(counter, steps)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return counter.value
+
+
+def lock_per_process(ctx, workers, steps):
+    """The classic mistake: a new lock for each process, so nobody ever waits."""
+    counter = ctx.Value("i", 0)
+    procs = [
+        ctx.Process(target=sync.locked_increment, args=(counter, ctx.Lock(), steps))
+        for _ in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return counter.value
+
+
+def in_the_parent(ctx, workers, steps):
+    """Right number, no processes: the lesson is about processes."""
+    counter = ctx.Value("i", 0)
+    sync.locked_increment(counter, ctx.Lock(), workers * steps, 0)
+    return counter.value
+
+
+def test_one_lock_solution_passes(capsys):
+    assert lesson_05.check_count_with_one_lock(one_lock_solution)
+    assert capsys.readouterr().out.startswith("✅")
+
+
+def test_one_lock_get_lock_variant_passes(capsys):
+    assert lesson_05.check_count_with_one_lock(one_lock_with_get_lock)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_one_lock_stub_fails_with_lost_updates(capsys):
+    assert not lesson_05.check_count_with_one_lock(one_lock_stub)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "updates were lost" in out and "ONE lock" in out
+
+
+def test_lock_per_process_fails(capsys):
+    assert not lesson_05.check_count_with_one_lock(lock_per_process)
+    out = capsys.readouterr().out
+    assert "updates were lost" in out and "A lock made for each process" in out
+
+
+def test_counting_in_the_parent_fails(capsys):
+    assert not lesson_05.check_count_with_one_lock(in_the_parent)
+    assert "no worker processes" in capsys.readouterr().out
+
+
+def test_none_is_explained(capsys):
+    assert not lesson_05.check_count_with_one_lock(lambda ctx, w, s: None)
+    assert "returned None" in capsys.readouterr().out
+
+
+# --- Exercise 2: run_in_phases(ctx, setup_seconds) -------------------------------------------
+
+
+def phases_solution(ctx, setup_seconds):
+    barrier = ctx.Barrier(len(setup_seconds))
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=sync.two_phase, args=(f"w{i}", barrier, seconds, results))
+        for i, seconds in enumerate(setup_seconds)
+    ]
+    for p in procs:
+        p.start()
+    records = []
+    for _ in procs:
+        records.extend(results.get(timeout=20))
+    for p in procs:
+        p.join()
+    return records
+
+
+def phases_variant(ctx, setup_seconds):
+    """Also right, written differently: start in a loop, names from the seconds, a sorted list."""
+    parties = len(setup_seconds)
+    together, reports = ctx.Barrier(parties), ctx.Queue()
+    started = []
+    for seconds in setup_seconds:
+        p = ctx.Process(
+            target=sync.two_phase,
+            args=(f"setup{seconds}", together, seconds, reports),
+            kwargs={"work_seconds": 0.1},
+        )
+        p.start()
+        started.append(p)
+    got = [record for _ in range(parties) for record in reports.get(timeout=20)]
+    for p in started:
+        p.join(timeout=10)
+    return sorted(got, key=lambda r: r.start)
+
+
+def phases_stub(ctx, setup_seconds):
+    return []
+
+
+def barrier_of_one(ctx, setup_seconds):
+    """The classic mistake: a barrier that lets each process through alone."""
+    barrier = ctx.Barrier(1)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=sync.two_phase, args=(f"w{i}", barrier, seconds, results))
+        for i, seconds in enumerate(setup_seconds)
+    ]
+    for p in procs:
+        p.start()
+    records = [r for _ in procs for r in results.get(timeout=20)]
+    for p in procs:
+        p.join()
+    return records
+
+
+def one_record_per_process(ctx, setup_seconds):
+    """Keeps only the first record of each report (the set-up), forgetting the work phase."""
+    return [r for r in phases_solution(ctx, setup_seconds) if str(r.task).endswith("setup")]
+
+
+def test_phases_solution_passes(capsys):
+    assert lesson_05.check_run_in_phases(phases_solution)
+    assert capsys.readouterr().out.startswith("✅")
+
+
+def test_phases_variant_passes(capsys):
+    assert lesson_05.check_run_in_phases(phases_variant)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_phases_stub_fails(capsys):
+    assert not lesson_05.check_run_in_phases(phases_stub)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "returned []" in out
+
+
+def test_barrier_of_one_fails(capsys):
+    assert not lesson_05.check_run_in_phases(barrier_of_one)
+    out = capsys.readouterr().out
+    assert "before the last set-up ended" in out and "one party per process" in out
+
+
+def test_missing_work_records_fail(capsys):
+    assert not lesson_05.check_run_in_phases(one_record_per_process)
+    assert "work records" in capsys.readouterr().out

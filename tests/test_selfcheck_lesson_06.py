@@ -1,0 +1,230 @@
+"""Lesson 06's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones.
+
+The answers below are what a learner might type in the notebook (parent-side code only; the
+child-side functions come from helpers.shared). The checks run them through run_bounded, which
+forks, so functions defined here work whatever start method their workers use.
+"""
+
+from __future__ import annotations
+
+from multiprocessing import shared_memory
+from multiprocessing.managers import SharedMemoryManager
+
+import numpy as np
+
+from helpers import shared
+from helpers.selfcheck import lesson_06
+from helpers.workers import is_prime
+
+# --- Exercise 1: squares_in_shared_memory(ctx, count, workers) --------------------------------
+
+
+def squares_solution(ctx, count, workers):
+    shm = shared_memory.SharedMemory(create=True, size=count * 8)
+    try:
+        bounds = [count * w // workers for w in range(workers + 1)]
+        procs = [
+            ctx.Process(
+                target=shared.fill_squares, args=(shm.name, count, bounds[w], bounds[w + 1])
+            )
+            for w in range(workers)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        numbers = np.ndarray((count,), dtype=np.int64, buffer=shm.buf)
+        values = numbers.tolist()
+        del numbers
+        return shm.name, values
+    finally:
+        shm.close()
+        shm.unlink()
+
+
+def squares_with_manager(ctx, count, workers):
+    """Also right: a SharedMemoryManager unlinks the block when it shuts down."""
+    with SharedMemoryManager(ctx=ctx) as smm:
+        shm = smm.SharedMemory(size=count * 8)
+        step = -(-count // workers)
+        procs = [
+            ctx.Process(target=shared.fill_squares, args=(shm.name, count, s, min(s + step, count)))
+            for s in range(0, count, step)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(30)
+        values = list(np.frombuffer(shm.buf, dtype=np.int64, count=count))
+        name = shm.name
+        shm.close()
+    return name, values
+
+
+def squares_stub(ctx, count, workers):
+    return "no-block", [i * i for i in range(count)]
+
+
+def squares_without_unlink(ctx, count, workers):
+    """The classic mistake: close() but no unlink(); the block outlives the function."""
+    shm = shared_memory.SharedMemory(create=True, size=count * 8)
+    bounds = [count * w // workers for w in range(workers + 1)]
+    procs = [
+        ctx.Process(target=shared.fill_squares, args=(shm.name, count, bounds[w], bounds[w + 1]))
+        for w in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    values = np.ndarray((count,), dtype=np.int64, buffer=shm.buf).tolist()
+    shm.close()
+    return shm.name, values
+
+
+def squares_view_alive(ctx, count, workers):
+    """Keeps the numpy view alive while closing: BufferError."""
+    shm = shared_memory.SharedMemory(create=True, size=count * 8)
+    try:
+        numbers = np.ndarray((count,), dtype=np.int64, buffer=shm.buf)
+        shm.close()
+        return shm.name, numbers.tolist()
+    finally:
+        shm.unlink()
+
+
+def squares_gap(ctx, count, workers):
+    """Slices that miss the last element."""
+    shm = shared_memory.SharedMemory(create=True, size=count * 8)
+    try:
+        bounds = [count * w // workers for w in range(workers + 1)]
+        bounds[-1] -= 1
+        procs = [
+            ctx.Process(
+                target=shared.fill_squares, args=(shm.name, count, bounds[w], bounds[w + 1])
+            )
+            for w in range(workers)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        values = np.ndarray((count,), dtype=np.int64, buffer=shm.buf).tolist()
+        return shm.name, values
+    finally:
+        shm.close()
+        shm.unlink()
+
+
+def test_squares_solution_passes(capsys):
+    assert lesson_06.check_squares_in_shared_memory(squares_solution)
+    assert capsys.readouterr().out.startswith("✅")
+
+
+def test_squares_manager_variant_passes(capsys):
+    assert lesson_06.check_squares_in_shared_memory(squares_with_manager)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_squares_stub_fails(capsys):
+    assert not lesson_06.check_squares_in_shared_memory(squares_stub)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "0 process(es) were started" in out
+
+
+def test_forgotten_unlink_is_caught_and_cleaned(capsys):
+    assert not lesson_06.check_squares_in_shared_memory(squares_without_unlink)
+    out = capsys.readouterr().out
+    assert "still existed" in out and "unlink()" in out
+    name = out.split("the block '")[1].split("'")[0]
+    try:
+        shared_memory.SharedMemory(name=name)
+    except FileNotFoundError:
+        pass
+    else:
+        raise AssertionError("the check did not remove the leftover block")
+
+
+def test_live_view_is_explained(capsys):
+    assert not lesson_06.check_squares_in_shared_memory(squares_view_alive)
+    out = capsys.readouterr().out
+    assert "close() must come after every view" in out and "del array" in out
+
+
+def test_gap_in_the_slices_is_explained(capsys):
+    assert not lesson_06.check_squares_in_shared_memory(squares_gap)
+    assert "values are wrong" in capsys.readouterr().out
+
+
+# --- Exercise 2: prime_flags_with_pool(ctx, limit, workers) ------------------------------------
+
+
+def flags_solution(ctx, limit, workers):
+    flags = ctx.RawArray("b", limit)
+    step = max(1, limit // (4 * workers))
+    chunks = [(start, min(start + step, limit)) for start in range(0, limit, step)]
+    with ctx.Pool(workers, initializer=shared.init_flags, initargs=(flags,)) as pool:
+        pool.starmap(shared.mark_primes_task, chunks)
+    return list(flags)
+
+
+def flags_variant(ctx, limit, workers):
+    """Also right: a synchronised Array, one chunk per worker, apply_async."""
+    flags = ctx.Array("b", limit)
+    bounds = [limit * w // workers for w in range(workers + 1)]
+    with ctx.Pool(workers, initializer=shared.init_flags, initargs=(flags,)) as pool:
+        jobs = [
+            pool.apply_async(shared.mark_primes_task, (bounds[w], bounds[w + 1]))
+            for w in range(workers)
+        ]
+        for job in jobs:
+            job.get(timeout=30)
+    return flags[:]
+
+
+def flags_stub(ctx, limit, workers):
+    return [1 if is_prime(n) else 0 for n in range(limit)]
+
+
+def flags_as_task_argument(ctx, limit, workers):
+    """The classic mistake: the shared array sent with every task."""
+    flags = ctx.RawArray("b", limit)
+    owner = ctx.RawArray("b", limit)
+    with ctx.Pool(workers) as pool:
+        pool.starmap(shared.mark_primes, [(flags, owner, 0, 0, limit)])
+    return list(flags)
+
+
+def flags_read_too_early(ctx, limit, workers):
+    """Reads the array before the tasks are done."""
+    flags = ctx.RawArray("b", limit)
+    with ctx.Pool(workers, initializer=shared.init_flags, initargs=(flags,)) as pool:
+        pool.starmap_async(shared.mark_primes_task, [(0, limit)])
+        return list(flags)
+
+
+def test_flags_solution_passes(capsys):
+    assert lesson_06.check_prime_flags_with_pool(flags_solution)
+    assert capsys.readouterr().out.startswith("✅")
+
+
+def test_flags_variant_passes(capsys):
+    assert lesson_06.check_prime_flags_with_pool(flags_variant)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_flags_stub_fails(capsys):
+    assert not lesson_06.check_prime_flags_with_pool(flags_stub)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and "0 process(es) were started" in out
+
+
+def test_array_as_task_argument_is_explained(capsys):
+    assert not lesson_06.check_prime_flags_with_pool(flags_as_task_argument)
+    out = capsys.readouterr().out
+    assert "RuntimeError" in out and "initializer=shared.init_flags" in out
+
+
+def test_reading_too_early_fails(capsys):
+    assert not lesson_06.check_prime_flags_with_pool(flags_read_too_early)
+    assert "flags are wrong" in capsys.readouterr().out
