@@ -142,10 +142,8 @@ def plot_timeline(
                 Patch(facecolor="grey", alpha=0.35, edgecolor="black", label="wall time"),
                 Patch(facecolor="grey", label="CPU time"),
             ],
-            loc="upper left",
-            bbox_to_anchor=(1.0, 1.0),
+            loc="lower right",
             fontsize=8,
-            frameon=False,
         )
     if title:
         ax.set_title(title)
@@ -223,7 +221,7 @@ def plot_timings(
     ax.bar(range(len(labels)), medians, yerr=[low, high], capsize=6, color="C0", alpha=0.6)
     for i, k in enumerate(labels):
         ax.plot([i] * len(timings[k]), timings[k], "k.", markersize=5)
-        ax.text(i + 0.12, medians[i] / 2, f"{medians[i]:.2f} s", ha="left", fontsize=8)
+        ax.text(i, medians[i], f"{medians[i]:.2f} s", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(labels)), labels)
     ax.set_ylabel("seconds (median, min-max)")
     ax.set_ylim(bottom=0)
@@ -243,6 +241,7 @@ def load_reference(
     """
     path = Path(folder) if folder is not None else REFERENCE_DIR
     try:
-        return json.loads((path / name).read_text())
+        data = json.loads((path / name).read_text())
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
