@@ -116,15 +116,13 @@ targets = [
 ]
 for folder in site.getsitepackages():
     targets.append(Path(folder) / "zz_mpcourse_hack.pth")
-changed = []
 for target in targets:
     try:
         with open(target, "a") as f:
             f.write("\\n# changed by a submission\\n")
-        changed.append(str(target))
+        print("written:", target)
     except OSError as exc:
-        pass
-print("changed:", changed)
+        print("refused:", target, exc.strerror)
 """
 
 DETACHED_CHILD = """
@@ -242,6 +240,14 @@ def _digest(paths: list[Path]) -> dict[str, str]:
     return found
 
 
+MARK = "\n# changed by a submission\n"
+
+
+def _marked(folder: Path) -> list[str]:
+    """Files below ``folder`` that carry the rewriting trick's mark."""
+    return sorted(str(p) for p in folder.rglob("*.py") if MARK in p.read_text(errors="replace"))
+
+
 def _site_hacks() -> list[Path]:
     import site
 
@@ -279,9 +285,8 @@ def graded(tmp_path_factory):
     misnamed = course.submit(ASSIGNMENT, "misnamed", NB)
     (misnamed / f"{NB}.ipynb").rename(misnamed / "Pool (1).ipynb")
 
-    watched = [ROOT / "helpers", course.root / "source", course.root / "nbgrader_config.py"]
+    watched = [course.root / "source", course.root / "nbgrader_config.py"]
     before = _digest(watched)
-    saved = {path: Path(path).read_bytes() for path in before}
     result = nbgrader(
         "autograde",
         ASSIGNMENT,
@@ -292,11 +297,13 @@ def graded(tmp_path_factory):
     )
     after = _digest(watched)
     course.changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    # The installed package is shared with the rest of the repository: look for the trick's
+    # own mark in it (other edits to it are not the submission's), and undo only that.
+    course.changed += _marked(ROOT / "helpers")
     course.hacks = [p for p in _site_hacks() if p.exists()]
-    # Never leave a damaged course behind, even when a defence failed.
-    for path in course.changed:
-        if path in saved:
-            Path(path).write_bytes(saved[path])
+    for path in _marked(ROOT / "helpers"):
+        text = Path(path).read_text().replace(MARK, "")
+        Path(path).write_text(text)
     for hack in course.hacks:
         hack.unlink()
     course.result = result
@@ -364,7 +371,11 @@ def test_the_sandbox_hides_solutions_and_course_files(graded):
     text = path.read_text()
     assert "stolen: 0" in text
     path = graded.root / "autograded" / "rewrites_course" / ASSIGNMENT / f"{NB}.ipynb"
-    assert "changed: []" in path.read_text()
+    text = path.read_text()
+    # The course folder is an empty, private tmpfs in the sandbox: writing there changes nothing
+    # outside. The package and site-packages are mounted read-only: every write is refused.
+    assert "refused:" in text and "bounded.py Read-only file system" in text
+    assert "zz_mpcourse_hack.pth Read-only file system" in text
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick manual run

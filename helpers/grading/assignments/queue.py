@@ -420,8 +420,9 @@ def trace_pipeline(
     original_simple_queue_init = mp_queues.SimpleQueue.__init__
 
     def start(self: Any) -> None:
+        server = _is_manager_server(self)  # before start(), which drops the target
         original_start(self)
-        if os.getpid() == me and not _is_manager_server(self):
+        if os.getpid() == me and not server:
             started.append((self, time.time()))
 
     def close(self: Any) -> None:
