@@ -101,10 +101,11 @@ def consumer(
     """Apply ``func`` to each item from ``in_q`` until ``sentinel``; put a TaskRecord per item.
 
     Each :class:`~helpers.timeline.TaskRecord` on ``out_q`` holds the item (``task``), what
-    ``func`` returned (``result``), this process's PID and the start and end times, ready for
-    :func:`helpers.plot_timeline`. When ``func`` raises, the record's ``result`` is the exception
-    object: the error travels to the parent and the consumer carries on, so the parent still
-    receives one record per item instead of waiting for a result that never comes.
+    ``func`` returned (``result``), this process's PID, the start and end times and the CPU
+    seconds ``func`` used (``cpu``), ready for :func:`helpers.plot_timeline`. When ``func``
+    raises, the record's ``result`` is the exception object: the error travels to the parent and
+    the consumer carries on, so the parent still receives one record per item instead of waiting
+    for a result that never comes.
 
     When ``in_q`` is a ``JoinableQueue``, ``task_done()`` is called for every item, the sentinel
     included, so the parent's ``in_q.join()`` returns once everything has been handled. Returns
@@ -118,13 +119,15 @@ def consumer(
         try:
             if item is sentinel or (type(item) is type(sentinel) and item == sentinel):
                 return handled
-            start = time.time()
+            start, cpu_start = time.time(), time.thread_time()
             try:
                 result = func(item)
             except Exception as exc:  # noqa: BLE001 - the parent decides what an error means
                 result = exc
+            cpu = time.thread_time() - cpu_start
             end = time.time()
-            out_q.put(TaskRecord(item, result, os.getpid(), threading.get_ident(), start, end))
+            record = TaskRecord(item, result, os.getpid(), threading.get_ident(), start, end, cpu)
+            out_q.put(record)
             handled += 1
         finally:
             if task_done is not None:

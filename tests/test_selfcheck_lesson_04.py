@@ -17,7 +17,7 @@ def squares_solution(numbers, n_consumers):
     ctx = mp.get_context("spawn")
     tasks, results = ctx.Queue(), ctx.Queue()
     consumers = [
-        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.square))
+        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.slow_square))
         for _ in range(n_consumers)
     ]
     for p in consumers:
@@ -37,7 +37,7 @@ def squares_other(numbers, n_consumers):
     ctx = mp.get_context()
     tasks, results = ctx.JoinableQueue(), ctx.Queue()
     consumers = [
-        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.square))
+        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.slow_square))
         for _ in range(n_consumers)
     ]
     feeder = ctx.Process(
@@ -61,7 +61,7 @@ def squares_one_sentinel(numbers, n_consumers):
     ctx = mp.get_context()
     tasks, results = ctx.Queue(), ctx.Queue()
     consumers = [
-        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.square))
+        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.slow_square))
         for _ in range(n_consumers)
     ]
     for p in consumers:
@@ -80,7 +80,7 @@ def squares_one_sentinel_plain_join(numbers, n_consumers):
     ctx = mp.get_context()
     tasks, results = ctx.Queue(), ctx.Queue()
     consumers = [
-        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.square))
+        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.slow_square))
         for _ in range(n_consumers)
     ]
     for p in consumers:

@@ -37,8 +37,9 @@ def check_squares_by_consumers(
 ) -> bool:
     """Check ``squares_by_consumers(numbers, n_consumers)``: a pipeline with one sentinel each.
 
-    Expects the sorted squares of :data:`NUMBERS`, computed by :data:`CONSUMERS` consumer
-    processes that were all alive together, and no process left running afterwards.
+    The consumers run ``workers.slow_square`` (0.2 s per item), so that they live long enough to
+    be counted. Expects the sorted squares of :data:`NUMBERS`, computed by :data:`CONSUMERS`
+    consumer processes that were all alive together, and no process left running afterwards.
     """
     try:
         run = run_bounded(func, list(NUMBERS), CONSUMERS, timeout=timeout)
@@ -74,12 +75,12 @@ def check_squares_by_consumers(
             problems.append(
                 "no consumer process was started: the squares were computed in your own process. "
                 "Start n_consumers processes with target=ipc.consumer and "
-                "args=(tasks, results, workers.square)."
+                "args=(tasks, results, workers.slow_square)."
             )
         elif run.max_children < CONSUMERS:
             problems.append(
                 f"at most {run.max_children} consumer process(es) ran at once, expected "
-                f"{CONSUMERS}: start n_consumers consumers before you put the sentinels."
+                f"{CONSUMERS}: start n_consumers consumers before you collect the results."
             )
         if run.leftover_processes:
             problems.append(
