@@ -20,6 +20,7 @@ import builtins
 import contextlib
 import io
 import json
+import os
 import sys
 import time
 import traceback
@@ -126,6 +127,52 @@ def check(request: CheckRequest) -> dict[str, Any]:
         "verdicts": verdicts,
         "sandbox": {"isolated": status.isolated, "tool": status.tool, "reason": status.reason},
     }
+
+
+def request_key(request: dict[str, Any]) -> str:
+    """A digest of everything a verdict depends on (not where files or logs happen to be)."""
+    import hashlib
+
+    keep = {k: request.get(k) for k in ("learner_cells", "setup", "tests", "files", "cell_timeout")}
+    text = json.dumps(keep, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def failed_result(request: dict[str, Any], why: str) -> dict[str, Any]:
+    """A result in which every test failed with ``why`` (the checker could not decide)."""
+    verdicts = [
+        {"grade_id": grade_id, "passed": False, "ename": "GradingError", "evalue": why}
+        for grade_id, _ in request.get("tests", [])
+    ]
+    return {"cell_outputs": {}, "verdicts": verdicts, "load_error": why}
+
+
+def run_checker(request: dict[str, Any], budget: float) -> dict[str, Any]:
+    """Run the checker on ``request`` (JSON-ready, files as hex) in its own process.
+
+    Returns its result, or a result in which every test failed with the reason when the checker
+    did not finish within ``budget`` seconds or failed. Never raises for the learner's sake.
+    """
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mpcourse-check-") as tmp:
+        request = {**request, "log_path": os.path.join(tmp, "sandbox.log")}
+        request_path = os.path.join(tmp, "request.json")
+        result_path = os.path.join(tmp, "result.json")
+        with open(request_path, "w") as f:
+            json.dump(request, f)
+        command = [sys.executable, "-m", "helpers.grading.checker", request_path, result_path]
+        try:
+            done = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=budget)
+        except subprocess.TimeoutExpired:
+            return failed_result(request, f"grading took longer than its budget of {budget:.0f} s")
+        try:
+            with open(result_path) as f:
+                result: dict[str, Any] = json.load(f)
+        except (OSError, ValueError):
+            return failed_result(request, "the checker failed: " + done.stderr[-2000:])
+    return result
 
 
 def main() -> None:

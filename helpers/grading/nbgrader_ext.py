@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +24,10 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
+from helpers.grading.checker import request_key, run_checker
 from helpers.grading.sandbox import sandbox_status
 
-__all__ = ["TrustedExecute", "split_notebook"]
+__all__ = ["TrustedExecute", "cached_or_checked", "split_notebook", "submission_files"]
 
 #: Files of a submission that are copied into its sandbox: not notebooks, and not too many bytes.
 MAX_FILE_BYTES = 8 << 20
@@ -63,7 +61,7 @@ def split_notebook(nb: NotebookNode) -> tuple[list[tuple[int, str]], str, list[t
     return learner, setup, tests
 
 
-def _submission_files(folder: Path) -> dict[str, str]:
+def submission_files(folder: Path) -> dict[str, str]:
     files, total = {}, 0
     if not folder.is_dir():
         return files
@@ -78,6 +76,26 @@ def _submission_files(folder: Path) -> dict[str, str]:
         total += size
         files[str(path.relative_to(folder))] = path.read_bytes().hex()
     return files
+
+
+def cached_or_checked(request: dict[str, Any], budget: float) -> dict[str, Any]:
+    """The checker's result for ``request``: from the verdict cache, or checked now.
+
+    ``MPCOURSE_VERDICTS`` names a folder of results that ``mpcourse grade`` computed in parallel
+    for exactly these requests (keyed by :func:`~helpers.grading.checker.request_key`); a request
+    found there is not checked again. Without it every request is checked here.
+    """
+    cache = os.environ.get("MPCOURSE_VERDICTS")
+    path = Path(cache) / f"{request_key(request)}.json" if cache else None
+    if path is not None and path.is_file():
+        with open(path) as f:
+            cached: dict[str, Any] = json.load(f)
+        return cached
+    result = run_checker(request, budget)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result))
+    return result
 
 
 class TrustedExecute(NbGraderPreprocessor):
@@ -98,33 +116,18 @@ class TrustedExecute(NbGraderPreprocessor):
         course_dirs = {str(Path.cwd().resolve()), str(folder)}
         if len(folder.parents) >= 3:
             course_dirs.add(str(folder.parents[2]))  # autograded/<student>/<assignment>/
-        with tempfile.TemporaryDirectory(prefix="mpcourse-check-") as tmp:
-            request = {
-                "learner_cells": learner,
-                "setup": setup,
-                "tests": tests,
-                "files": _submission_files(folder),
-                "course_dirs": sorted(course_dirs),
-                "cell_timeout": float(self.timeout),
-                "log_path": os.path.join(tmp, "sandbox.log"),
-            }
-            request_path = os.path.join(tmp, "request.json")
-            result_path = os.path.join(tmp, "result.json")
-            with open(request_path, "w") as f:
-                json.dump(request, f)
-            budget = self.timeout * (len(learner) + len(tests)) + 60
-            command = [sys.executable, "-m", "helpers.grading.checker", request_path, result_path]
-            stderr = ""
-            try:
-                done = subprocess.run(
-                    command, cwd=tmp, capture_output=True, text=True, timeout=budget
-                )
-                stderr = done.stderr
-                with open(result_path) as f:
-                    result = json.load(f)
-            except (subprocess.TimeoutExpired, OSError, ValueError) as exc:
-                self.log.error("The grading checker failed: %s\n%s", exc, stderr[-3000:])
-                result = {"cell_outputs": {}, "verdicts": [], "load_error": str(exc)}
+        request = {
+            "learner_cells": learner,
+            "setup": setup,
+            "tests": tests,
+            "files": submission_files(folder),
+            "course_dirs": sorted(course_dirs),
+            "cell_timeout": float(self.timeout),
+        }
+        budget = self.timeout * (len(learner) + len(tests)) + 60
+        result = cached_or_checked(request, budget)
+        if result.get("load_error"):
+            self.log.warning("Grading %s: %s", folder, result["load_error"])
         self._write(nb, result)
         return nb, resources
 

@@ -338,10 +338,8 @@ class Session:
         func: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        *,
         timeout: float,
         grace: float,
-        **options: Any,
     ) -> Any:
         """Make one :func:`~helpers.grading.run_bounded` call in the sandbox; a BoundedRun."""
         from helpers.grading.bounded import BoundedRun
@@ -359,8 +357,7 @@ class Session:
         deadline = time.monotonic() + timeout + grace + 20
         failure = ""
         try:
-            request = ("run", func, args, kwargs, {"timeout": timeout, "grace": grace, **options})
-            write_frame(self._to_runner, request)
+            write_frame(self._to_runner, ("run", func, args, kwargs, timeout, grace))
             data = read_frame(self._from_runner, deadline)
         except TimeoutError:
             failure = "timeout"
