@@ -52,6 +52,57 @@ def _remove(name: str) -> None:
         pass
 
 
+def _counting_starts(func: Callable[..., Any], *args: Any) -> tuple[Any, int]:
+    """Call ``func(*args)`` and count the processes it started (``Process.start`` calls).
+
+    Runs inside run_bounded's forked sandbox, so the patch touches only that copy. Counting starts
+    is reliable where sampling the live children is not: a worker may finish in milliseconds.
+    """
+    from multiprocessing import process
+
+    original = process.BaseProcess.start
+    started: list[str] = []
+
+    def start(self: Any) -> None:
+        started.append(self.name)
+        original(self)
+
+    process.BaseProcess.start = start  # type: ignore[method-assign]
+    try:
+        value = func(*args)
+    finally:
+        process.BaseProcess.start = original  # type: ignore[method-assign]
+    return value, len(started)
+
+
+def _squares_and_leftover(func: Callable[..., Any], *args: Any) -> tuple[Any, int, bool]:
+    """:func:`_counting_starts`, then: does the block named in the result still exist?
+
+    Looked at inside the sandbox, before it exits: a resource tracker that the sandbox started
+    would unlink a leaked block when the sandbox ends, and hide the mistake. A block found is
+    removed.
+    """
+    value, started = _counting_starts(func, *args)
+    leftover = False
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+        leftover = _still_there(value[0])
+        if leftover:
+            _remove(value[0])
+    return value, started, leftover
+
+
+def _crash_advice(run: Any) -> str:
+    """Advice for a run that died of a segmentation fault or a BufferError."""
+    text = f"{run.error_type} {run.error_message}"
+    if run.error_type == "BufferError" or "exit code -11" in text:
+        return (
+            "close() must come after every view of shm.buf is gone: copy the numbers out "
+            "(array.tolist()), then `del array` (or set it to None), then shm.close(). Using an "
+            "array after its block was closed can crash the process."
+        )
+    return ""
+
+
 def _first_difference(got: list[Any], want: list[Any]) -> str:
     if len(got) != len(want):
         return f"{len(got)} values instead of {len(want)}"
@@ -66,24 +117,22 @@ def check_squares_in_shared_memory(
 ) -> bool:
     """Run ``func(ctx, count, workers)``; check the squares, the workers and the unlink."""
     try:
-        run = run_bounded(func, multiprocessing.get_context(), count, workers, timeout=60)
+        run = run_bounded(
+            _squares_and_leftover, func, multiprocessing.get_context(), count, workers, timeout=60
+        )
     except Exception as err:  # noqa: BLE001 - a check never raises
         return report([f"the check could not run your function: {err}"], "")
     if not run.ok:
         problems = [run.explain()]
-        if run.error_type == "BufferError":
-            problems.append(
-                "close() refuses while a view of shm.buf is alive: copy the numbers out "
-                "(list(array) or array.tolist()), then `del array` (or set it to None) before "
-                "shm.close()."
-            )
+        if _crash_advice(run):
+            problems.append(_crash_advice(run))
         elif run.error_type == "FileNotFoundError":
             problems.append(
                 "a process could not find the block: unlink it only after every worker has "
                 "been joined, and pass the workers shm.name."
             )
         return report(problems, "")
-    value = run.value
+    value, started, leftover = run.value
     if value is None:
         return report(["squares_in_shared_memory returned None: return (shm.name, values)."], "")
     if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)):
@@ -108,13 +157,12 @@ def check_squares_in_shared_memory(
                 f"the values are wrong ({diff}): give each worker its own [start, stop) slice, "
                 "together covering 0..count, and read them after every worker has been joined."
             )
-    if run.max_children < 2:
+    if started < 2:
         problems.append(
-            "fewer than two worker processes were seen: start `workers` processes running "
+            f"{started} process(es) were started: start `workers` processes running "
             "shared.fill_squares(name, count, start, stop)."
         )
-    if _still_there(name):
-        _remove(name)
+    if leftover:
         problems.append(
             f"the block {name!r} still existed after your function returned (the check removed "
             "it): the creator must call shm.unlink() once, after the workers are done, as well "
@@ -137,7 +185,9 @@ def check_prime_flags_with_pool(
 ) -> bool:
     """Run ``func(ctx, limit, workers)``; check the flags and that a pool did the work."""
     try:
-        run = run_bounded(func, multiprocessing.get_context(), limit, workers, timeout=60)
+        run = run_bounded(
+            _counting_starts, func, multiprocessing.get_context(), limit, workers, timeout=60
+        )
     except Exception as err:  # noqa: BLE001 - a check never raises
         return report([f"the check could not run your function: {err}"], "")
     if not run.ok:
@@ -149,7 +199,7 @@ def check_prime_flags_with_pool(
                 "and send only (start, stop) pairs with the tasks."
             )
         return report(problems, "")
-    value = run.value
+    value, started = run.value
     problems: list[str] = []
     if value is None:
         return report(["prime_flags_with_pool returned None: return list(flags)."], "")
@@ -163,10 +213,10 @@ def check_prime_flags_with_pool(
             f"the flags are wrong ({diff}): the (start, stop) chunks must cover 0..limit without "
             "gaps, and you must read the array after the pool's results are in."
         )
-    if run.max_children < 2:
+    if started < 2:
         problems.append(
-            "fewer than two worker processes were seen: let a Pool of `workers` processes "
-            "run shared.mark_primes_task on (start, stop) chunks."
+            f"{started} process(es) were started: let a Pool of `workers` processes run "
+            "shared.mark_primes_task on (start, stop) chunks."
         )
     if run.leftover_processes or run.unclosed_pools:
         problems.append(
