@@ -25,10 +25,11 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers.grading.trace import read_trace, tracing
 from helpers.timeline import TaskRecord
 
 # What the children's stderr says, and what the learner should do about it.
@@ -81,6 +82,7 @@ class BoundedRun:
     max_children: int = 0
     pid: int = 0
     notes: list[str] = field(default_factory=list)
+    tasks: list[TaskRecord] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -299,11 +301,15 @@ def _sandbox(
     kwargs: dict[str, Any],
     grace: float,
     start_method: str | None,
+    only: bool = False,
+    trace: tuple[str, ...] = (),
 ) -> None:
     """Body of the forked sandbox: redirect output, run, report, clean up, exit hard."""
     # multiprocessing makes a forked child default to fork; give the learner's code the start
     # method the notebook chose (or the platform default), as it would have in the kernel.
     multiprocessing.set_start_method(start_method, force=True)
+    if only and start_method:
+        _only_start_method(start_method)
     _forget_inherited_servers()
     out_fd = os.open(out_path, os.O_WRONLY | os.O_APPEND)
     err_fd = os.open(err_path, os.O_WRONLY | os.O_APPEND)
@@ -319,7 +325,8 @@ def _sandbox(
         sampler = _ChildSampler()
         sampler.start()
         try:
-            value = func(*args, **kwargs)
+            with tracing(trace, os.path.join(os.path.dirname(out_path), "trace")):
+                value = func(*args, **kwargs)
             report: tuple[Any, ...] = ("ok", value)
         except BaseException as exc:  # noqa: BLE001 - report everything, KeyboardInterrupt too
             report = ("error", type(exc).__name__, str(exc), traceback.format_exc())
@@ -366,6 +373,20 @@ def _sandbox(
     os._exit(0)
 
 
+def _only_start_method(method: str) -> None:
+    """In the sandbox: every multiprocessing context, whatever its name, uses ``method``.
+
+    ``mp.get_context("fork")``, ``ProcessPoolExecutor(mp_context=...)`` and the default context
+    all start their processes with ``method``, so a check of spawn safety holds whatever context
+    the learner's code picked.
+    """
+    from multiprocessing import context
+
+    chosen = context._concrete_contexts[method]  # type: ignore[attr-defined]
+    for name in list(context._concrete_contexts):  # type: ignore[attr-defined]
+        context._concrete_contexts[name] = chosen  # type: ignore[attr-defined]
+
+
 def _read(path: str, limit: int = 200_000) -> str:
     try:
         with open(path, "rb") as f:
@@ -376,18 +397,31 @@ def _read(path: str, limit: int = 200_000) -> str:
 
 
 def run_bounded(
-    func: Callable[..., Any], *args: Any, timeout: float = 20.0, grace: float = 2.0, **kwargs: Any
+    func: Callable[..., Any],
+    *args: Any,
+    timeout: float = 20.0,
+    grace: float = 2.0,
+    start_method: str | None = None,
+    trace: Sequence[str] = (),
+    **kwargs: Any,
 ) -> BoundedRun:
     """Run ``func(*args, **kwargs)`` in a sandbox and return a :class:`BoundedRun`. Never hangs.
 
     ``timeout`` bounds the call; ``grace`` is how long processes the call started may take to
-    finish after it returns before they count as left over (a pool never closed).
+    finish after it returns before they count as left over (a pool never closed). With
+    ``start_method``, every process the call starts uses that start method, whatever context
+    the code asks for (``mp.get_context("fork")`` included): a check of spawn safety cannot be
+    passed by choosing fork. ``trace`` names task functions (``"helpers.workers.count_primes"``)
+    whose calls are recorded, with the process that ran each, in the run's ``tasks``: which
+    processes did the work, whatever start method they were started with.
     """
     remote = sys.modules.get("helpers.grading.remote")
     if remote is not None and remote.current_session() is not None:
         if remote.contains_ref((func, args, kwargs)):
             # In the checker: the learner's function is a name, run in the submission's sandbox.
-            return remote.current_session().run_bounded(func, args, kwargs, timeout, grace)
+            session = remote.current_session()
+            options = {"timeout": timeout, "grace": grace, "start_method": start_method}
+            return session.run_bounded(func, args, kwargs, **options, trace=tuple(trace))
     if not callable(func):
         raise TypeError(
             f"run_bounded needs the function to call, got {type(func).__name__}. Did you call "
@@ -418,7 +452,9 @@ def run_bounded(
                     args,
                     kwargs,
                     grace,
-                    multiprocessing.get_start_method(allow_none=True),
+                    start_method or multiprocessing.get_start_method(allow_none=True),
+                    start_method is not None,
+                    tuple(trace),
                 ),
                 name="grader-sandbox",
             )
@@ -459,6 +495,7 @@ def run_bounded(
         receiver.close()
         run.stdout = _read(out_path)
         run.stderr = _read(err_path)
+        run.tasks = read_trace(os.path.join(tmp, "trace"))
     return run
 
 

@@ -338,8 +338,10 @@ class Session:
         func: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        *,
         timeout: float,
         grace: float,
+        **options: Any,
     ) -> Any:
         """Make one :func:`~helpers.grading.run_bounded` call in the sandbox; a BoundedRun."""
         from helpers.grading.bounded import BoundedRun
@@ -357,7 +359,8 @@ class Session:
         deadline = time.monotonic() + timeout + grace + 20
         failure = ""
         try:
-            write_frame(self._to_runner, ("run", func, args, kwargs, timeout, grace))
+            request = ("run", func, args, kwargs, {"timeout": timeout, "grace": grace, **options})
+            write_frame(self._to_runner, request)
             data = read_frame(self._from_runner, deadline)
         except TimeoutError:
             failure = "timeout"

@@ -150,13 +150,13 @@ def main() -> None:
             for index, source in cells:
                 write_frame(out_fd, ("cell", index, _run_cell(shell, source, cell_timeout)))
         elif request[0] == "run":
-            _, func, args, kwargs, timeout, grace = request
+            _, func, args, kwargs, options = request
             try:
                 func, args, kwargs = _resolve((func, args, kwargs), main_module.__dict__)
             except Exception as exc:  # noqa: BLE001 - a missing or renamed function
                 reply = BoundedRun(error_type=type(exc).__name__, error_message=str(exc))
             else:
-                reply = run_bounded(func, *args, timeout=timeout, grace=grace, **kwargs)
+                reply = run_bounded(func, *args, **options, **kwargs)
             try:
                 write_frame(out_fd, reply)
             except Exception as exc:  # noqa: BLE001 - e.g. a value that does not pickle

@@ -21,8 +21,9 @@ items)``. The test cells never run them directly. They call the checks below thr
 - :func:`together_run` calls ``start_together`` in the calling process (the sandbox) with
   ``multiprocessing`` patched: it records when ``Event.set()`` is called, checks every process
   target before it starts (a lambda or a function defined in the notebook is refused with a
-  message), swaps the learner's ``wait_for_start`` for :class:`ReferenceStarter` (so that only
-  ``start_together`` is tested), and stops a call that waits for ever with a watchdog.
+  message), notes when each of the learner's ``wait_for_start`` workers says "ready"
+  (:class:`TracedResults`), and stops a call that waits for ever with a watchdog. No answer to the
+  assignment ships in this package: the workers run the learner's own ``wait_for_start``.
 
 :func:`race_report`, :func:`slot_report`, :func:`start_report` and :func:`together_report` turn a
 :class:`~helpers.grading.BoundedRun` into the run's report, or raise ``AssertionError`` with a
@@ -53,7 +54,6 @@ __all__ = [
     "DepositRace",
     "DepositorReport",
     "LockWaitTooLong",
-    "ReferenceStarter",
     "SharedBalance",
     "SlotReport",
     "SlotRun",
@@ -62,6 +62,7 @@ __all__ = [
     "TogetherRun",
     "TracedEvent",
     "TracedLock",
+    "TracedResults",
     "TracedSemaphore",
     "UnboundedWait",
     "WaiterReport",
@@ -505,26 +506,44 @@ def signal_waiter(
     log.put(("done", WaiterReport(index, os.getpid(), tuple(start.waits), error, time.time())))
 
 
-class ReferenceStarter:
-    """The course's own ``wait_for_start``, used to check a learner's ``start_together`` alone.
+class TracedResults:
+    """The learner's ``results`` queue, handed on to its worker, noting when "ready" is put.
 
-    Calling it does what the exercise asks of ``wait_for_start(start, func, item, results,
-    timeout=10)``: put ``"ready"`` on ``results``, wait for ``start`` (at most ``timeout``
-    seconds), then put ``func(item)`` on ``results``. It also puts ``("ready", pid, time)`` on
-    its ``log`` queue first, so that the grader knows when each worker was ready.
+    :func:`together_run` gives each ``wait_for_start`` worker this wrapper instead of the queue
+    itself: every ``put`` goes to the learner's queue unchanged, and a ``"ready"`` is also noted,
+    with its process and time, on the grader's ``log``. It is an instrument, not an answer: the
+    learner's own ``wait_for_start`` still does all the work.
     """
 
-    def __init__(self, log: Any) -> None:
-        self.log = log
-        self.__name__ = "wait_for_start"
+    def __init__(self, queue: Any, log: Any) -> None:
+        self._queue = queue
+        self._log = log
 
-    def __call__(
-        self, start: Any, func: Callable[[Any], Any], item: Any, results: Any, timeout: float = 10.0
-    ) -> None:
-        self.log.put(("ready", os.getpid(), time.time()))
-        results.put("ready")
-        if start.wait(timeout):
-            results.put(func(item))
+    def put(self, obj: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(obj, str) and obj == "ready":
+            self._log.put(("ready", os.getpid(), time.time()))
+        self._queue.put(obj, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._queue, name)
+
+
+def _trace_results(process: Any, log: Any) -> bool:
+    """Wrap the ``results`` argument of a ``wait_for_start`` process; True if it was found."""
+    args = list(process._args)
+    if len(args) >= 4:
+        args[3] = TracedResults(args[3], log)
+        process._args = tuple(args)
+        return True
+    if "results" in process._kwargs:
+        process._kwargs = {
+            **process._kwargs,
+            "results": TracedResults(process._kwargs["results"], log),
+        }
+        return True
+    return False
 
 
 # ================================================================================================
@@ -1092,8 +1111,8 @@ class StartedProcess:
 
     ``state`` is what it was when ``start_together`` returned: ``"joined"`` (ended and reaped),
     ``"finished"`` (ended, never joined) or ``"running"``; ``exitcode`` is its exit code a moment
-    later (None if it had to be killed); ``reference`` is True when its target, the learner's
-    ``wait_for_start``, was replaced by :class:`ReferenceStarter`.
+    later (None if it had to be killed); ``reference`` is True when its target was the learner's
+    ``wait_for_start`` and its "ready" was traced (:class:`TracedResults`).
     """
 
     pid: int | None
@@ -1110,7 +1129,7 @@ class TogetherRun:
     ``value`` is what it returned, ``error`` ``(type, message, traceback)`` of what it raised;
     ``stuck`` says why the watchdog stopped it (``"no set"``, ``"ended"`` or ``"deadline"``) and
     ``line`` where it was waiting then. ``set_times`` are the times ``Event.set()`` was called,
-    ``ready_times`` when each (reference) worker was ready to wait.
+    ``ready_times`` when each traced worker said "ready".
     """
 
     items: list[Any]
@@ -1186,8 +1205,9 @@ class TogetherRun:
         early = [r for r in self.records if r.start < fired]
         if early:
             return (
-                f"{len(early)} task(s) started before start.set() was called: the workers "
-                "must wait for the event."
+                f"{len(early)} task(s) started before start.set() was called. The workers run "
+                "your own starting.wait_for_start: it must wait for the event (start.wait("
+                "timeout)) before it runs the task."
             )
         return ""
 
@@ -1230,14 +1250,15 @@ def together_run(
     patience: float = 7.0,
     quiet_after_ready: float = 1.5,
     ended_patience: float = 1.5,
-    reference: bool = True,
+    trace_ready: bool = True,
 ) -> TogetherRun:
     """Call ``start_together(func, items)`` here, traced; call it through ``run_bounded``.
 
     While it runs, ``multiprocessing`` is patched in this process only: ``Event.set()`` records
     when it is called; ``Process.start()`` refuses (with :class:`helpers.NotSpawnSafeError`) a
-    target that a spawned child could not find, and, with ``reference``, replaces the learner's
-    ``starting.wait_for_start`` with a :class:`ReferenceStarter`. A watchdog interrupts the call
+    target that a spawned child could not find, and, with ``trace_ready``, hands each learner's
+    ``starting.wait_for_start`` a :class:`TracedResults` that notes when it says "ready". The
+    workers run the learner's own ``wait_for_start``. A watchdog interrupts the call
     (SIGUSR1) when every worker was ready ``quiet_after_ready`` seconds ago and no event was set,
     when every process it started has ended ``ended_patience`` seconds ago, or after
     ``patience`` seconds in all. Processes it left running are stopped afterwards.
@@ -1268,11 +1289,9 @@ def together_run(
                 "function of a module file: use target=starting.wait_for_start, and pass what it "
                 "needs in args=(...)."
             )
-        swapped = reference and _is_learner_waiter(target)
-        if swapped:
-            self._target = ReferenceStarter(log)
+        traced = trace_ready and _is_learner_waiter(target) and _trace_results(self, log)
         original_start(self)
-        started.append((self, time.time(), swapped))
+        started.append((self, time.time(), traced))
 
     def event_set(self: Any) -> None:
         if os.getpid() == me:
