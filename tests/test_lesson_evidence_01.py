@@ -183,3 +183,11 @@ def test_the_reference_figure_is_stored_and_labelled():
     assert ref["usable_cpus"] >= 2
     assert ref["at_once_min"] <= ref["at_once_median"] <= ref["at_once_max"]
     json.dumps(ref)
+
+
+def test_show_source_shows_a_child_functions_code():
+    from helpers.output import show_source
+
+    shown = show_source(square, sleep_then_exit)
+    text = getattr(shown, "data", shown)
+    assert "def square" in text and "def sleep_then_exit" in text
