@@ -108,7 +108,7 @@ def lesson03(repeats: int = 5) -> dict[str, Any]:
     return {
         "tasks": LESSON03_TASKS,
         "pool_size": n,
-        "seconds": {"serial": serial, f"{n} threads": threads, f"{n} processes": procs},
+        "seconds": {"serial loop": serial, f"ThreadPool({n})": threads, f"Pool({n})": procs},
         "medians": {
             "serial": statistics.median(serial),
             "threads": statistics.median(threads),
