@@ -14,7 +14,7 @@ work and the same orchestration as the lessons' cells:
   run.
 
 Each file also records the machine: CPU model, usable CPUs, Python, OS, start method, the load
-average before and after, and the date. Run it on an otherwise idle machine with at least two
+average before and after, the share of CPU time that was idle just before, and the date. Run it on an otherwise idle machine with at least two
 usable CPUs (it refuses fewer), then commit the JSON files:
 
     .venv/bin/python benchmarks/reference_0x_figures.py
@@ -58,7 +58,23 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def machine(load_before: tuple[float, float, float]) -> dict[str, Any]:
+def idle_fraction(seconds: float = 2.0) -> float | None:
+    """The share of all CPUs' time spent idle over the next ``seconds`` (Linux), else None."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
+    try:
+        idle0, total0 = sample()
+        time.sleep(seconds)
+        idle1, total1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (idle1 - idle0) / max(1, total1 - total0)
+
+
+def machine(load_before: tuple[float, float, float], idle: float | None) -> dict[str, Any]:
     """Where and when the figures were measured."""
     return {
         "cpu_model": cpu_model(),
@@ -68,6 +84,7 @@ def machine(load_before: tuple[float, float, float]) -> dict[str, Any]:
         "platform": platform.platform(),
         "start_method": mp.get_start_method(),
         "load_average_before": [round(x, 2) for x in load_before],
+        "cpu_idle_before": None if idle is None else round(idle, 2),
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
@@ -134,13 +151,14 @@ def main(argv: list[str] | None = None) -> int:
         print("This process may use only one CPU: a reference figure needs at least two.")
         return 1
     load = os.getloadavg()
-    if load[0] > 1.0:
-        print(f"warning: load average {load[0]:.2f}: other work may distort the figures")
+    idle = idle_fraction()
+    if load[0] > 1.0 or (idle is not None and idle < 0.9):
+        print(f"warning: load average {load[0]:.2f}, CPUs idle {idle}: other work may distort it")
     r00 = lesson00()
     r03 = lesson03()
     args.out.mkdir(parents=True, exist_ok=True)
     for name, data in (("00_two_tasks.json", r00), ("03_gil.json", r03)):
-        data["machine"] = machine(load)
+        data["machine"] = machine(load, idle)
         (args.out / name).write_text(to_json(data))
         print("wrote", args.out / name)
     m = r03["medians"]
