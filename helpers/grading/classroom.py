@@ -33,6 +33,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -366,14 +367,20 @@ def grade_class(
     try:
         for sub in todo:
             t0 = time.monotonic()
-            outcome = api.autograde(assignment, sub.student, force=True, create=True)
-            if not outcome.get("success"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy chatter, every time
+                outcome = api.autograde(assignment, sub.student, force=True, create=True)
+            if not outcome.get("success") and not sub.problems:
                 last = (outcome.get("error") or outcome.get("log") or "").strip().splitlines()
                 sub.problems.append("nbgrader could not grade it: " + (last[-1] if last else "?"))
+            elif not outcome.get("success"):
+                pass  # already explained (an unreadable or missing notebook)
             else:
                 sub.graded = True
                 if feedback:
-                    api.generate_feedback(assignment, sub.student, force=True)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        api.generate_feedback(assignment, sub.student, force=True)
             sub.scores = _scores(course, assignment, sub.student, sub.notebooks)
             sub.seconds = time.monotonic() - t0
             bar.update(1)
