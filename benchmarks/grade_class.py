@@ -1,0 +1,202 @@
+"""How much faster does ``mpcourse grade`` grade a class than serial ``nbgrader autograde``?
+
+Builds a class of ``--students`` generated submissions of one assignment (right answers, answers
+written differently, classic wrong answers, blank notebooks and broken files), in three copies of
+a course, and grades it in one run:
+
+1. serially, with ``nbgrader autograde ASSIGNMENT`` (every submission in its sandbox, one after
+   another);
+2. with ``mpcourse grade ASSIGNMENT`` (``--workers`` submissions checked at once);
+3. with ``mpcourse grade ASSIGNMENT --scheduler tcp://127.0.0.1:PORT``: a dask scheduler and two
+   workers started here as separate processes (``--no-dask`` skips it).
+
+It prints the wall time of each, ``grading speedup: X`` (serial time / parallel time, measured
+side by side in this run) and ``scores identical: yes`` when every gradebook records the same
+score for every cell of every student. Nothing is asserted; on a busy machine the ratio is noisy.
+
+    python benchmarks/grade_class.py                     # pool, 24 students
+    python benchmarks/grade_class.py --assignment lock --students 30 --workers 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from nbgrader_harness import Course  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+#: Wrong or alternative answers per assignment (answer cell grade_id to source).
+VARIANTS = {
+    "pool": [
+        {
+            "parallel_map": "def parallel_map(func, items, processes=2):\n    return [func(x) for x in items]\n"
+        },
+        {
+            "results_as_completed": (
+                "def results_as_completed(func, items, processes=2):\n"
+                "    with mp.Pool(processes) as pool:\n"
+                "        return pool.map(func, items)\n"
+            )
+        },
+        {
+            "parallel_map": (
+                "from concurrent.futures import ProcessPoolExecutor\n\n"
+                "def parallel_map(func, items, processes=2):\n"
+                "    with ProcessPoolExecutor(processes) as ex:\n"
+                "        return list(ex.map(func, items))\n"
+            )
+        },
+    ],
+}
+
+
+def build_class(course: Course, assignment: str, students: int) -> list[str]:
+    """Hand in ``students`` submissions: a mix of right, wrong, blank and broken ones."""
+    names = []
+    variants = VARIANTS.get(assignment, [{}])
+    for i in range(students):
+        name = f"s{i:03d}"
+        names.append(name)
+        kind = i % 6
+        if kind == 4:
+            course.submit(assignment, name, assignment, reference=False)
+        elif kind == 5:
+            folder = course.root / "submitted" / name / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{assignment}.ipynb").write_text("{ broken")
+        else:
+            answers = variants[kind % len(variants)] if kind in (1, 2, 3) else {}
+            course.submit(assignment, name, assignment, answers)
+    return names
+
+
+def all_scores(course: Course, assignment: str, students: list[str]) -> dict[str, dict[str, float]]:
+    found = {}
+    for s in students:
+        try:
+            found[s] = course.scores(assignment, s, assignment)
+        except Exception:  # noqa: BLE001 - nbgrader recorded nothing for this student
+            found[s] = {}
+    return found
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    started = time.monotonic()
+    subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    return time.monotonic() - started
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default="pool")
+    parser.add_argument("--students", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="mpcourse-bench-"))
+    try:
+        courses = {}
+        for label in ["serial", "parallel", "dask"]:
+            course = Course.copy_of_repo(workdir / label)
+            course.generate(args.assignment)
+            students = build_class(course, args.assignment, args.students)
+            courses[label] = course
+        print(f"{args.students} submissions of {args.assignment!r}; {os.cpu_count()} CPUs here")
+
+        serial = timed(
+            [str(BIN / "nbgrader"), "autograde", args.assignment, "--force"], courses["serial"].root
+        )
+        print(f"serial nbgrader autograde: {serial:7.1f} s")
+        grade = [str(BIN / "mpcourse"), "grade", args.assignment, "--no-feedback"]
+        if args.workers:
+            grade += ["--workers", str(args.workers)]
+        parallel = timed(grade, courses["parallel"].root)
+        print(f"mpcourse grade:            {parallel:7.1f} s")
+        reference = all_scores(courses["serial"], args.assignment, students)
+        same = all_scores(courses["parallel"], args.assignment, students) == reference
+        print(f"grading speedup: {serial / parallel:.2f}")
+        print(f"scores identical: {'yes' if same else 'NO'}")
+
+        if not args.no_dask:
+            port = free_port()
+            address = f"tcp://127.0.0.1:{port}"
+            log = open(workdir / "dask.log", "w")
+            procs = [
+                subprocess.Popen(
+                    [
+                        str(BIN / "dask"),
+                        "scheduler",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--dashboard-address",
+                        ":0",
+                        "--no-show",
+                    ],
+                    stdout=log,
+                    stderr=log,
+                    cwd=workdir,
+                )  # fmt: skip
+            ]
+            for i in range(2):
+                procs.append(
+                    subprocess.Popen(
+                        [
+                            str(BIN / "dask"),
+                            "worker",
+                            address,
+                            "--nworkers",
+                            "1",
+                            "--nthreads",
+                            "2",
+                            "--no-dashboard",
+                            "--local-directory",
+                            str(workdir / f"worker{i}"),
+                        ],
+                        stdout=log,
+                        stderr=log,
+                        cwd=workdir,
+                    )  # fmt: skip
+                )
+            try:
+                from distributed import Client
+
+                with Client(address, timeout="60s") as client:
+                    client.wait_for_workers(2, timeout=120)
+                through = timed([*grade, "--scheduler", address], courses["dask"].root)
+            finally:
+                for p in procs:
+                    p.terminate()
+                for p in procs:
+                    p.wait(timeout=30)
+                log.close()
+            same = all_scores(courses["dask"], args.assignment, students) == reference
+            print(f"mpcourse grade --scheduler (2 dask workers): {through:7.1f} s")
+            print(f"grading speedup through dask: {serial / through:.2f}")
+            print(f"scores identical through dask: {'yes' if same else 'NO'}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
