@@ -74,7 +74,8 @@ def read_scheduler_file(path: str | os.PathLike[str], timeout: float = 60.0) -> 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return json.loads(Path(path).read_text())
+            info: dict[str, Any] = json.loads(Path(path).read_text())
+            return info
         except (OSError, ValueError):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no scheduler file at {path} after {timeout} s") from None
@@ -91,7 +92,7 @@ class DaskProcesses:
     workers: subprocess.Popen[bytes]
     logs: list[IO[str]] = field(default_factory=list)
 
-    def stop(self, timeout: float = 30.0) -> list[int | None]:
+    def stop(self, timeout: float = 30.0) -> list[int]:
         """Ask the scheduler to shut everything down, then wait; terminate what is left.
 
         Returns the two exit codes (scheduler, workers).
@@ -131,7 +132,7 @@ def start_dask_processes(
     folder = Path(folder)
     scheduler_file = folder / "scheduler.json"
     dask = [sys.executable, "-m", "dask"]
-    logs = [open(folder / "scheduler.log", "w"), open(folder / "workers.log", "w")]  # noqa: SIM115
+    logs: list[IO[str]] = [open(folder / "scheduler.log", "w"), open(folder / "workers.log", "w")]
     scheduler = subprocess.Popen(
         [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0"]
         + ["--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
