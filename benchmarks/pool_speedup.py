@@ -2,13 +2,14 @@
 
 Counts the primes below each limit in ``--sizes`` with ``helpers.workers.count_primes``: first in
 this process, one limit after another, then with ``Pool(k).map`` for k = 1 .. ``--max-workers``
-(default: ``helpers.usable_cpus()``). Each measurement is the best of ``--repeat`` runs, on a pool
-whose workers have already started; the time to start each pool is reported separately. Prints
-a table of times and speedups (serial time / pool time), and with ``--plot PATH`` saves a chart
-drawn by ``helpers.plots.plot_speedup``.
+(default: ``helpers.usable_cpus()``). For each pool size it runs ``--repeat`` interleaved rounds
+(a serial run, then a pooled run, on a pool whose workers have already started) after an untimed
+warm-up, and reports the median and the range of the rounds' speedups, as lesson 09 does; the
+time to start each pool is reported separately. With ``--plot PATH`` it saves a chart drawn by
+``helpers.plots.plot_speedup``.
 
     python benchmarks/pool_speedup.py
-    python benchmarks/pool_speedup.py --sizes 100000,150000,200000 --repeat 5 --plot speedup.png
+    python benchmarks/pool_speedup.py --sizes 100000,150000,200000 --repeat 7 --plot speedup.png
 
 Timings on a shared or busy machine are noisy; nothing here is asserted by the test suite. With
 the defaults it takes a few seconds per worker count (well under a minute on a 2-CPU machine).
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
+import statistics
 import time
 from collections.abc import Sequence
 
@@ -45,15 +48,11 @@ def positive_int(text: str) -> int:
     return value
 
 
-def time_serial(sizes: Sequence[int], repeat: int) -> tuple[float, list[int]]:
-    """Best time of ``repeat`` serial runs, and the counts."""
-    best = float("inf")
-    counts: list[int] = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        counts = [count_primes(n) for n in sizes]
-        best = min(best, time.perf_counter() - start)
-    return best, counts
+def serial_run(sizes: Sequence[int]) -> tuple[float, list[int]]:
+    """One serial run: its seconds and the counts."""
+    start = time.perf_counter()
+    counts = [count_primes(n) for n in sizes]
+    return time.perf_counter() - start, counts
 
 
 def time_pool(
@@ -63,20 +62,30 @@ def time_pool(
     repeat: int,
     chunksize: int,
     timeout: float,
-) -> tuple[float, float, list[int]]:
-    """Start-up time, best map time of ``repeat`` runs, and the counts, for ``Pool(workers)``."""
+    expected: list[int],
+) -> tuple[float, list[float], list[float]]:
+    """Start-up time of ``Pool(workers)``, then ``repeat`` interleaved rounds of *serial run,
+    pooled run*: returns the start-up and the seconds of every serial and every pooled run.
+
+    Interleaving means that a busy moment on the machine hits both sides of a round, so each
+    round's speedup (serial / pooled) is fairer than one computed from far-apart runs.
+    """
     start = time.perf_counter()
+    serial: list[float] = []
+    pooled: list[float] = []
     with ctx.Pool(workers) as pool:
         # Wait until every worker has started and answered, so that the runs below time the work.
         pool.map_async(whoami, range(workers), chunksize=1).get(timeout=timeout)
         startup = time.perf_counter() - start
-        best = float("inf")
-        counts: list[int] = []
+        # Warm-up round, untimed; it also checks the pool's answers.
+        if pool.map_async(count_primes, sizes, chunksize=chunksize).get(timeout) != expected:
+            raise SystemExit(f"Pool({workers}) gave different counts than the serial run")
         for _ in range(repeat):
+            serial.append(serial_run(sizes)[0])
             start = time.perf_counter()
-            counts = pool.map_async(count_primes, sizes, chunksize=chunksize).get(timeout=timeout)
-            best = min(best, time.perf_counter() - start)
-    return startup, best, counts
+            pool.map_async(count_primes, sizes, chunksize=chunksize).get(timeout=timeout)
+            pooled.append(time.perf_counter() - start)
+    return startup, serial, pooled
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,8 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--repeat",
         type=positive_int,
-        default=3,
-        help="runs per measurement; the best is kept (default: 3)",
+        default=5,
+        help="interleaved rounds (serial run, pooled run) per pool size (default: 5)",
     )
     parser.add_argument(
         "--max-workers",
@@ -132,29 +141,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     max_workers = args.max_workers or cpus
     print(
         f"{len(args.sizes)} tasks: count_primes(n) for n in {min(args.sizes)}..{max(args.sizes)}"
-        f" | best of {args.repeat} | start method {ctx.get_start_method()} | usable CPUs {cpus}"
+        f" | {args.repeat} rounds | start method {ctx.get_start_method()} | usable CPUs {cpus}"
     )
 
-    serial, expected = time_serial(args.sizes, args.repeat)
-    print(f"\n{'run':>10} {'start-up s':>11} {'work s':>8} {'speedup':>8} {'per worker':>11}")
-    print(f"{'serial':>10} {'':>11} {serial:8.3f} {1.0:8.2f} {'':>11}")
-
+    _, expected = serial_run(args.sizes)  # warm-up of the loop, and the reference answers
+    print(
+        f"\n{'run':>10} {'start-up s':>11} {'serial s':>9} {'pool s':>8} "
+        f"{'speedup: median (min-max)':>27} {'per worker':>11}"
+    )
     workers = list(range(1, max_workers + 1))
-    seconds = []
+    seconds, spreads = [], []
+    serial_all: list[float] = []
     for k in workers:
-        startup, best, counts = time_pool(
-            ctx, k, args.sizes, args.repeat, args.chunksize, args.timeout
+        startup, serial, pooled = time_pool(
+            ctx, k, args.sizes, args.repeat, args.chunksize, args.timeout, expected
         )
-        if counts != expected:
-            raise SystemExit(f"Pool({k}) gave different counts than the serial run")
-        seconds.append(best)
-        speedup = serial / best
-        print(f"{f'Pool({k})':>10} {startup:11.3f} {best:8.3f} {speedup:8.2f} {speedup / k:11.0%}")
+        serial_all += serial
+        seconds.append(statistics.median(pooled))
+        spreads.append((min(pooled), max(pooled)))
+        ratios = [s / p for s, p in zip(serial, pooled, strict=True)]
+        mid = statistics.median(ratios)
+        print(
+            f"{f'Pool({k})':>10} {startup:11.3f} {statistics.median(serial):9.3f} "
+            f"{seconds[-1]:8.3f} {f'{mid:.2f} ({min(ratios):.2f}-{max(ratios):.2f})':>27} "
+            f"{mid / k:11.0%}"
+        )
+    serial_median = statistics.median(serial_all)
 
     print(
-        "\nspeedup = serial time / pool time (start-up excluded); per worker = speedup / workers."
-        "\nExpect it to stop growing at the usable CPUs, and to stay below them on a busy machine."
+        "\nspeedup = serial run / pooled run of the same round (start-up excluded); per worker ="
+        " speedup / workers.\nExpect it to stop growing at the usable CPUs, and to stay below"
+        " them on a busy machine; a wide min-max range means the machine was busy."
     )
+    try:
+        print(f"load average now: {os.getloadavg()[0]:.1f} on {cpus} usable CPU(s)")
+    except (AttributeError, OSError):
+        pass
 
     if args.plot:
         import matplotlib
@@ -168,11 +190,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         plot_speedup(
             workers,
             seconds,
+            spread=spreads,
             ax=ax,
             title=f"count_primes on {len(args.sizes)} limits ({ctx.get_start_method()})",
         )
         ax.lines[0].set_label("vs. Pool(1)")
-        ax.plot(workers, [serial / s for s in seconds], "s:", label="vs. serial (no pool)")
+        ax.plot(workers, [serial_median / s for s in seconds], "s:", label="vs. serial (no pool)")
         ax.set_xticks(workers)
         ax.legend()
         fig.tight_layout()
