@@ -411,11 +411,12 @@ def count_items(
     ``counter`` ends at ``repeats * n`` more than it started, per worker.
 
     For each repeat ``r``, puts on ``results`` a :class:`TaskRecord` whose ``task`` is
-    ``(strategy, r)``, whose interval is the loop's run (for the whole-loop lock, the time inside
-    the lock) and whose result is the CPU time, in seconds, that this process used during that
-    interval (``time.process_time()``). A wall-clock interval alone cannot tell running from
-    waiting for a CPU; the CPU time can: the sum of all workers' CPU times divided by the elapsed
-    wall time is how many CPUs were busy on average. Returns the list of records.
+    ``(strategy, r)``, whose result is ``n``, whose interval is the loop's run (for the whole-loop
+    lock, the time inside the lock) and whose ``cpu`` is the CPU time, in seconds, that this
+    process used during that interval (``time.process_time()``). A wall-clock interval alone
+    cannot tell running from waiting for a CPU; the CPU time can: the sum of all workers' CPU
+    times divided by the elapsed wall time (:func:`helpers.timeline.busy_cpus`) is how many CPUs
+    were busy on average. Returns the list of records.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
@@ -426,7 +427,8 @@ def count_items(
         except threading.BrokenBarrierError:
             pass
         start, end, cpu = _count_once(strategy, counter, lock, n, units)
-        records.append(_report(results, _record((strategy, r), round(cpu, 4), start, end)))
+        record = TaskRecord((strategy, r), n, os.getpid(), threading.get_ident(), start, end, cpu)
+        records.append(_report(results, record))
     return records
 
 

@@ -54,7 +54,7 @@ def measure(
     for r in range(REPEATS):
         mine = [rec for rec in records if rec.task[1] == r]
         wall = max(rec.end for rec in mine) - min(rec.start for rec in mine)
-        runs.append((wall, sum(rec.result for rec in mine)))
+        runs.append((wall, sum(rec.cpu for rec in mine)))
     return runs, counter.value
 
 
