@@ -15,7 +15,8 @@ is running before it sends the signal.
 
 Groups of functions:
 
-- A shared counter, with and without a lock: :func:`racy_increment`, :func:`locked_increment`,
+- A shared counter, with and without a lock: :func:`racy_increment`, :func:`plain_increment`,
+  :func:`locked_increment`,
   :func:`value_lock_increment`.
 - Instrumented critical sections, whose :class:`~helpers.timeline.TaskRecord` intervals
   :func:`helpers.max_concurrency` can check: :func:`critical_section`,
@@ -46,6 +47,7 @@ __all__ = [
     "guarded_task",
     "init_guard",
     "locked_increment",
+    "plain_increment",
     "racy_increment",
     "record_critical_section",
     "transfer",
@@ -85,6 +87,21 @@ def racy_increment(counter: Any, n: int, pause: float = 0.001) -> None:
         value = counter.value
         time.sleep(pause)
         counter.value = value + 1
+
+
+def plain_increment(counter: Any, n: int) -> None:
+    """Do ``counter.value += 1`` ``n`` times, with no lock and no pause.
+
+    The read and the write are a few hundred nanoseconds apart, so an update is lost only when
+    another process reads in that window. With several CPUs that happens often. On one CPU it
+    depends on the counter: a ``RawValue`` is interrupted between its read and its write only
+    when a time slice happens to end there (rarely); a synchronised ``Value`` takes its own lock
+    for the read and again for the write, and a process that must wait for that lock gives the
+    CPU away in the middle of its read-modify-write, so updates are lost even on one CPU. The
+    bug is the same as in :func:`racy_increment`; it just shows less predictably.
+    """
+    for _ in range(n):
+        counter.value += 1
 
 
 def locked_increment(counter: Any, lock: Any, n: int, pause: float = 0.001) -> None:

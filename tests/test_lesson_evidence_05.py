@@ -63,6 +63,18 @@ def test_locked_increments_lose_nothing(target, kind):
     assert _count(FORK, target, kind) == 4 * 50
 
 
+def test_plain_increment_alone_counts_every_step():
+    counter = FORK.RawValue("i", 0)
+    sync.plain_increment(counter, 1_000)
+    assert counter.value == 1_000
+
+
+def test_plain_increment_in_several_processes_never_gains():
+    counter = FORK.Value("i", 0)
+    _run([FORK.Process(target=sync.plain_increment, args=(counter, 5_000)) for _ in range(3)])
+    assert counter.value <= 15_000
+
+
 def test_lock_per_process_protects_nothing():
     counter = FORK.Value("i", 0)
     procs = [
