@@ -275,12 +275,14 @@ def start_together(func, items):
 STUDENTS = {
     "reference": [],
     "alternative": [],
-    "mistakes_a": ["no_lock", "semaphore_never_released", "worker_not_waiting", "event_never_set"],
+    # start_together runs the learner's own wait_for_start (no answer ships in helpers), so a
+    # start_together that never sets the event is paired with workers that do wait for it.
+    "mistakes_a": ["no_lock", "semaphore_never_released", "worker_not_waiting", "lambda_target"],
     "mistakes_b": [
         "lock_around_whole_loop",
         "released_without_finally",
         "wait_without_timeout",
-        "lambda_target",
+        "event_never_set",
     ],
     "mistakes_c": [
         "lock_around_write_only",
@@ -295,12 +297,12 @@ MESSAGES = {
     ("mistakes_a", "deposit_loses_no_update"): "never took the lock",
     ("mistakes_a", "slots_limit_concurrency"): "still holding its slot",
     ("mistakes_a", "worker_waits_for_start"): "never called start.wait",
-    ("mistakes_a", "start_together_sets_the_event"): "never called start.set()",
-    ("mistakes_a", "start_together_collects_results"): "never called start.set()",
+    ("mistakes_b", "start_together_sets_the_event"): "never called start.set()",
+    ("mistakes_b", "start_together_collects_results"): "never called start.set()",
     ("mistakes_b", "deposits_interleave"): "one after another",
     ("mistakes_b", "slot_released_after_error"): "did not give its slot back",
     ("mistakes_b", "worker_gives_up_without_signal"): "no time limit",
-    ("mistakes_b", "start_together_collects_results"): "lambda",
+    ("mistakes_a", "start_together_collects_results"): "lambda",
     ("mistakes_c", "deposit_loses_no_update"): "not around the whole update",
     ("mistakes_c", "slots_limit_concurrency"): "never acquired the semaphore",
     ("mistakes_c", "worker_waits_for_start"): 'Put "ready" on `results` first',

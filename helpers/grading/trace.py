@@ -3,16 +3,17 @@
 Who imports this: :func:`helpers.grading.run_bounded` (its ``trace=`` option), in the forked copy
 that runs the learner's code. Not learners.
 
-``run_bounded(f, ..., trace=["helpers.workers.count_primes"])`` replaces that module attribute,
-for the duration of the call, by a :class:`TracedTask`. A learner's code that uses
-``workers.count_primes`` hands the tracer to its pool; the tracer pickles by name, so a worker
-started with spawn or forkserver imports the real function and runs it, and every call appends
-``(pid, thread, start, end, argument)`` to a log file. The run's ``tasks`` then say which processes
+``run_bounded(f, ..., trace=["helpers.workers.count_primes"])`` makes every pool (a
+``multiprocessing`` pool, a thread pool or a ``ProcessPoolExecutor``) that is handed that
+function receive a :class:`TracedTask` instead, for the duration of the call. The tracer pickles
+by name, so a worker started with spawn or forkserver imports the real function and runs it, and
+every call appends ``(pid, thread, start, end, argument)`` to a log file. The run's ``tasks`` then say which processes
 really ran the tasks: a parallelism check needs no count of live children and no clock.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import threading
@@ -65,21 +66,55 @@ class TracedTask:
                 log.write(line)
 
 
+def _substitute(originals: dict[int, TracedTask], func: Any) -> Any:
+    """The tracer for a traced function; also inside a ``functools.partial`` (as
+    ``ProcessPoolExecutor.map`` wraps it)."""
+    if isinstance(func, functools.partial):
+        args = [originals.get(id(a), a) for a in func.args]
+        return functools.partial(func.func, *args, **func.keywords)
+    return originals.get(id(func), func)
+
+
 @contextmanager
 def tracing(targets: Sequence[str], log_path: str) -> Iterator[None]:
-    """Replace each ``module.function`` in ``targets`` by a :class:`TracedTask` meanwhile."""
-    saved = []
+    """Meanwhile, hand a :class:`TracedTask` to any pool that is given a ``targets`` function.
+
+    ``Pool.map``/``imap``/``apply_async``/... (thread pools too) and
+    ``ProcessPoolExecutor.submit``/``map`` receive the tracer instead of the function itself.
+    The function object is not replaced anywhere, so code that imported it by name still pickles
+    it; a call made directly, not through a pool, is simply not traced.
+    """
+    if not targets:
+        yield
+        return
+    from concurrent.futures import process as futures_process
+    from multiprocessing import pool as mp_pool
+
+    originals: dict[int, TracedTask] = {}
     for target in targets:
         module_name, name = _split(target)
-        module = importlib.import_module(module_name)
-        original = getattr(module, name)
-        saved.append((module, name, original))
-        setattr(module, name, TracedTask(target, log_path, original))
+        function = getattr(importlib.import_module(module_name), name)
+        originals[id(function)] = TracedTask(target, log_path, function)
+
+    patched: list[tuple[Any, str, Any]] = []
+
+    def wrap(owner: Any, method: str) -> None:
+        original_method = getattr(owner, method)
+
+        def replacement(self: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+            return original_method(self, _substitute(originals, func), *args, **kwargs)
+
+        patched.append((owner, method, original_method))
+        setattr(owner, method, replacement)
+
+    for method in ("apply_async", "_map_async", "imap", "imap_unordered"):
+        wrap(mp_pool.Pool, method)
+    wrap(futures_process.ProcessPoolExecutor, "submit")
     try:
         yield
     finally:
-        for module, name, original in saved:
-            setattr(module, name, original)
+        for owner, method, original_method in reversed(patched):
+            setattr(owner, method, original_method)
 
 
 def read_trace(log_path: str) -> list[TaskRecord]:
