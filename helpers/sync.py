@@ -33,7 +33,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from helpers.timeline import TaskRecord
 from helpers.workers import count_primes
@@ -59,11 +59,14 @@ __all__ = [
 ]
 
 
+_T = TypeVar("_T")
+
+
 def _record(task: Any, result: Any, start: float, end: float) -> TaskRecord:
     return TaskRecord(task, result, os.getpid(), threading.get_ident(), start, end)
 
 
-def _report(results: Any, item: Any) -> Any:
+def _report(results: Any, item: _T) -> _T:
     if results is not None:
         results.put(item)
     return item

@@ -123,15 +123,15 @@ def check_squares_in_shared_memory(
     except Exception as err:  # noqa: BLE001 - a check never raises
         return report([f"the check could not run your function: {err}"], "")
     if not run.ok:
-        problems = [run.explain()]
+        failure = [run.explain()]
         if _crash_advice(run):
-            problems.append(_crash_advice(run))
+            failure.append(_crash_advice(run))
         elif run.error_type == "FileNotFoundError":
-            problems.append(
+            failure.append(
                 "a process could not find the block: unlink it only after every worker has "
                 "been joined, and pass the workers shm.name."
             )
-        return report(problems, "")
+        return report(failure, "")
     value, started, leftover = run.value
     if value is None:
         return report(["squares_in_shared_memory returned None: return (shm.name, values)."], "")
@@ -191,14 +191,14 @@ def check_prime_flags_with_pool(
     except Exception as err:  # noqa: BLE001 - a check never raises
         return report([f"the check could not run your function: {err}"], "")
     if not run.ok:
-        problems = [run.explain()]
+        failure = [run.explain()]
         if "inheritance" in f"{run.error_message}{run.stderr}":
-            problems.append(
+            failure.append(
                 "a shared array cannot travel as a task argument: give it to every worker "
                 "once, with Pool(workers, initializer=shared.init_flags, initargs=(flags,)), "
                 "and send only (start, stop) pairs with the tasks."
             )
-        return report(problems, "")
+        return report(failure, "")
     value, started = run.value
     problems: list[str] = []
     if value is None:

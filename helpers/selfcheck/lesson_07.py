@@ -153,13 +153,13 @@ def check_count_with_manager_lock(
     except Exception as err:  # noqa: BLE001 - a check never raises
         return report([f"the check could not run your function: {err}"], "")
     if not run.ok:
-        problems = [run.explain()]
+        failure = [run.explain()]
         if "inheritance" in f"{run.error_message}{run.stderr}":
-            problems.append(
+            failure.append(
                 "a ctx.Lock() cannot travel as a task argument: use manager.Lock(), a proxy, "
                 "which can."
             )
-        return report(problems, "")
+        return report(failure, "")
     value, started = run.value
     problems: list[str] = []
     if value is None:
