@@ -163,7 +163,8 @@ def _descendants(pid: int) -> list[Any]:
     import psutil
 
     try:
-        return psutil.Process(pid).children(recursive=True)
+        children: list[Any] = psutil.Process(pid).children(recursive=True)
+        return children
     except psutil.Error:
         return []
 
@@ -340,7 +341,8 @@ def _sandbox(
         else:
             sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
     # The warnings hold the pools themselves (source=pool): let them go, so they terminate.
-    w = None
+    if caught:
+        del w
     caught.clear()
     gc.collect()
     # A pool or process the learner left running is reported, then stopped.
@@ -421,7 +423,8 @@ def run_bounded(
             # In the checker: the learner's function is a name, run in the submission's sandbox.
             session = remote.current_session()
             options = {"timeout": timeout, "grace": grace, "start_method": start_method}
-            return session.run_bounded(func, args, kwargs, **options, trace=tuple(trace))
+            run: BoundedRun = session.run_bounded(func, args, kwargs, **options, trace=tuple(trace))
+            return run
     if not callable(func):
         raise TypeError(
             f"run_bounded needs the function to call, got {type(func).__name__}. Did you call "
@@ -460,6 +463,7 @@ def run_bounded(
             )
             proc.start()
         sender.close()
+        assert proc.pid is not None  # started
         run = BoundedRun(pid=proc.pid)
         report: tuple[Any, ...] | None = None
         try:
@@ -481,11 +485,11 @@ def run_bounded(
                     f"the process running your code exited (exit code {proc.exitcode}) without "
                     "returning: does it call sys.exit() or os._exit()?"
                 )
-            _kill_tree(proc.pid)
+            _kill_tree(run.pid)
         else:
             proc.join(grace + 5)
             if proc.is_alive():
-                _kill_tree(proc.pid)
+                _kill_tree(run.pid)
             if report[0] == "ok":
                 run.value = report[1]
             else:

@@ -188,7 +188,7 @@ def _sanitized(course: Path, assignment: str, sub: Submission, name: str) -> nbf
         ):
             cell.source = original.source
             cell.metadata["nbgrader"] = dict(original_meta)
-    return nb
+    return nb  # type: ignore[no-any-return]
 
 
 def _request(

@@ -62,7 +62,8 @@ def split_notebook(nb: NotebookNode) -> tuple[list[tuple[int, str]], str, list[t
 
 
 def submission_files(folder: Path) -> dict[str, str]:
-    files, total = {}, 0
+    files: dict[str, str] = {}
+    total = 0
     if not folder.is_dir():
         return files
     for path in sorted(folder.rglob("*")):

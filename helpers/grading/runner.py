@@ -50,8 +50,8 @@ def _shell(main_module: types.ModuleType) -> Any:
     config.HistoryManager.enabled = False
     shell = InteractiveShell.instance(config=config, user_module=main_module)
     # Errors are reported by _run_cell, as nbformat error outputs, not printed by IPython.
-    shell.showtraceback = lambda *a, **k: None
-    shell.showsyntaxerror = lambda *a, **k: None
+    shell.showtraceback = lambda *a, **k: None  # type: ignore[method-assign]
+    shell.showsyntaxerror = lambda *a, **k: None  # type: ignore[method-assign]
     return shell
 
 

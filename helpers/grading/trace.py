@@ -119,7 +119,7 @@ def tracing(targets: Sequence[str], log_path: str) -> Iterator[None]:
 
 def read_trace(log_path: str) -> list[TaskRecord]:
     """The calls a traced run logged, as task records (``task`` is the argument tuple's repr)."""
-    records = []
+    records: list[TaskRecord] = []
     try:
         with open(log_path) as log:
             lines = log.read().splitlines()

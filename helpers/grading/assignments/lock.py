@@ -133,7 +133,7 @@ class SharedBalance:
     @property
     def value(self) -> int:
         """The balance. Reading it pauses ``pause`` seconds before returning what was read."""
-        seen = self._raw.value
+        seen = int(self._raw.value)
         self._touch()
         self.reads += 1
         time.sleep(self.pause)
@@ -149,7 +149,7 @@ class SharedBalance:
 
     def peek(self) -> int:
         """The balance now, read at once and not counted as an access."""
-        return self._raw.value
+        return int(self._raw.value)
 
     def get_lock(self) -> Any:
         """There is none: the balance is a RawValue. Use the lock you are given."""
@@ -282,7 +282,7 @@ class TracedSemaphore:
 
     def get_value(self) -> int:
         """The number of free slots (not available on macOS)."""
-        return self._sem.get_value()
+        return int(self._sem.get_value())
 
     def __enter__(self) -> bool:
         return self.acquire()
@@ -309,7 +309,7 @@ class TracedEvent:
         self.waits: list[tuple[float | None, bool, float]] = []
 
     def is_set(self) -> bool:
-        return self._event.is_set()
+        return bool(self._event.is_set())
 
     def set(self) -> None:
         self._event.set()
@@ -320,7 +320,7 @@ class TracedEvent:
     def wait(self, timeout: float | None = None) -> bool:
         """Like ``Event.wait``; without a timeout, raise :class:`UnboundedWait` after patience."""
         if timeout is None:
-            ok = self._event.wait(self.patience)
+            ok = bool(self._event.wait(self.patience))
             self.waits.append((None, ok, time.time()))
             if not ok:
                 raise UnboundedWait(
@@ -329,7 +329,7 @@ class TracedEvent:
                     "start.wait(timeout)."
                 )
             return ok
-        ok = self._event.wait(timeout)
+        ok = bool(self._event.wait(timeout))
         self.waits.append((timeout, ok, time.time()))
         return ok
 
@@ -666,7 +666,7 @@ class DepositRace:
         t0 = min((r.first for r in self.reports if r.first is not None), default=0.0)
         for r in sorted(self.reports, key=lambda r: r.name):
             span = (
-                f"{r.first - t0:.3f} s to {r.last - t0:.3f} s"
+                f"{r.first - t0:.3f} s to {(r.last or r.first) - t0:.3f} s"
                 if r.first is not None
                 else "never touched the balance"
             )
@@ -1275,7 +1275,7 @@ def together_run(
 
     original_start = mp_process.BaseProcess.start
     original_set = mp_synchronize.Event.set
-    original_proxy_set = mp_managers.EventProxy.set
+    original_proxy_set = mp_managers.EventProxy.set  # type: ignore[attr-defined]
 
     def start(self: Any) -> None:
         if os.getpid() != me:
@@ -1332,7 +1332,7 @@ def together_run(
             reason = "no set"
         if started and not any(process_state(p) == "running" for p, _, _ in started):
             since["ended"] = since["ended"] or now
-            if now - since["ended"] >= ended_patience:
+            if now - (since["ended"] or now) >= ended_patience:
                 reason = reason or "ended"
         else:
             since["ended"] = None
@@ -1345,14 +1345,14 @@ def together_run(
 
     mp_process.BaseProcess.start = start  # type: ignore[method-assign]
     mp_synchronize.Event.set = event_set  # type: ignore[method-assign]
-    mp_managers.EventProxy.set = proxy_set  # type: ignore[method-assign]
+    mp_managers.EventProxy.set = proxy_set  # type: ignore[attr-defined]
     dog = Watchdog(check, on_stuck, name="start-together-watchdog")
     try:
         value, error = dog.call(start_together, func, items)
     finally:
         mp_process.BaseProcess.start = original_start  # type: ignore[method-assign]
         mp_synchronize.Event.set = original_set  # type: ignore[method-assign]
-        mp_managers.EventProxy.set = original_proxy_set  # type: ignore[method-assign]
+        mp_managers.EventProxy.set = original_proxy_set  # type: ignore[attr-defined]
     interrupted = dog.interrupted
     after = time.monotonic() - t0
     states = [(p, at, s, process_state(p)) for p, at, s in started]

@@ -146,7 +146,7 @@ class ConsumerRun:
         return f"{etype}: {message}" if message else etype
 
 
-class _LateQueue(queue_module.Queue):  # type: ignore[type-arg]
+class _LateQueue(queue_module.Queue[Any]):
     """A task queue whose items arrive just after the consumer first asks for one.
 
     ``empty()``, ``qsize()`` and ``get_nowait()`` answer from the queue as it is *before* the
@@ -457,7 +457,7 @@ def trace_pipeline(
             reason = "deadline"
         if procs and not any(_process_running(p) for p, _ in procs):
             since["ended"] = since["ended"] or now
-            if now - since["ended"] >= ended_patience:
+            if now - (since["ended"] or now) >= ended_patience:
                 reason = reason or "ended"
         else:
             since["ended"] = None
@@ -674,7 +674,8 @@ def pipeline_report(run: BoundedRun) -> PipelineRun:
     message = explain_pipeline(run)
     if message:
         raise AssertionError(message)
-    return run.value
+    report: PipelineRun = run.value
+    return report
 
 
 def describe_consumers(report: PipelineRun, records: Sequence[Any]) -> str:
