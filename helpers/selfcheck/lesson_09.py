@@ -70,14 +70,13 @@ def check_count_in_chunks(func: Callable[[int, int, int], Any], timeout: float =
                     f"perf.split_range({stop}, {parts}) cover every number below {stop} once; "
                     "count each with count_primes_in_range(start, stop) and add the counts."
                 )
-            if i > 0:
-                pass  # too short for the process sampler: only the big case checks the workers
-            elif run.max_children == 0:
+            # Only the first, big case runs long enough for the process sampler to see workers.
+            if i == 0 and run.max_children == 0:
                 problems.append(
                     f"{call} started no worker process: the counting ran in your own process. "
                     f"Create ctx.Pool({processes}) and hand it the ranges with starmap."
                 )
-            elif run.max_children < processes:
+            elif i == 0 and run.max_children < processes:
                 problems.append(
                     f"{call} used at most {run.max_children} worker process(es) at once, "
                     f"expected a pool of {processes}."
