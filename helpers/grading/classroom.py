@@ -324,8 +324,12 @@ def grade_class(
     submission may take in all. Writes ``grades.csv`` and ``grades-<assignment>.png``.
     """
     from helpers.cpus import usable_cpus
+    from helpers.grading.sandbox import sandbox_status
 
     course = course.resolve()
+    status = sandbox_status()
+    if not status.isolated:
+        print(status.warning(), file=sys.stderr)
     workers = workers or max(2, usable_cpus())
     subs = find_submissions(course, assignment, students)
     report = ClassReport(assignment, subs, _max_scores(course, assignment), workers=workers)
