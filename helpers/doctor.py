@@ -43,6 +43,8 @@ REQUIREMENTS = [
     "tqdm>=4.64",
     "psutil>=5.9",
     "distributed>=2024.8",
+    "bokeh>=3.1",
+    "joblib>=1.3",
 ]
 PACKAGES = [re.split(r"[<>=!~ ]", r, maxsplit=1)[0] for r in REQUIREMENTS]  # names only
 
