@@ -23,7 +23,7 @@ help:
 	@echo "make typecheck        mypy on the modules listed in pyproject.toml [tool.mypy] files"
 	@echo "make bench            run the benchmarks/*.py (timings; nothing is asserted)"
 	@echo "make reference        re-measure the lessons' reference figures (idle machine, 2+ CPUs)"
-	@echo "make clean            remove .venv and generated files (never workspace/)"
+	@echo "make clean            remove .venv (and .venv-3.x), generated files; never workspace/"
 	@echo "make clean-workspace  delete workspace/ and your answers in it (asks; or FORCE=1)"
 
 $(VENV)/bin/python:
@@ -100,7 +100,7 @@ reference: install
 
 # Never touches workspace/: the learner's answers are removed only by clean-workspace.
 clean:
-	rm -rf $(VENV) gradebook.db submitted autograded feedback .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-* gradebook.db submitted autograded feedback .pytest_cache .ruff_cache .mypy_cache
 	find . -path ./workspace -prune -o -name __pycache__ -prune -exec rm -rf {} +
 
 FORCE ?=
