@@ -4,6 +4,11 @@ A :class:`Course` is a throw-away course directory with the repository's ``sourc
 ``nbgrader_config.py``. Tests generate the release, hand in notebooks for made-up students (the
 reference answer, the blank release, catalogued wrong answers), autograde them all in one nbgrader
 call, and read back per-cell scores and the messages the learner would see.
+
+The catalogue of every assignment is data, in ``tests/assignments/<a>/``: :func:`load_spec` reads
+its ``spec.toml`` and its answer files into a :class:`Spec`, and :class:`Catalogue` grades all of
+its submissions (split between course copies autograded at the same time, as the spec says).
+``tests/test_assignments.py`` runs the same contract on every assignment found there.
 """
 
 from __future__ import annotations
@@ -13,11 +18,16 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = Path(__file__).resolve().parent / "assignments"
 BIN = Path(sys.executable).parent
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_MARKERS = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")
@@ -114,12 +124,14 @@ class Course:
         answers: dict[str, str] | None = None,
         *,
         reference: bool = True,
+        new_cells: Iterable[tuple[str, str]] = (),
     ) -> Path:
         """Hand in the release notebook for ``student``.
 
         With ``reference`` (the default), every answer cell holds the reference solution, and
         ``answers`` (by grade_id) replaces some of them: that is how a wrong answer is made. With
-        ``reference=False`` only ``answers`` is filled in and the rest stays blank.
+        ``reference=False`` only ``answers`` is filled in and the rest stays blank. ``new_cells``
+        are (grade_id, source) pairs: a code cell the learner added right after that cell.
         """
         nb = self.release_notebook(assignment, notebook)
         fill = dict(self.reference_answers(assignment, notebook)) if reference else {}
@@ -132,6 +144,10 @@ class Course:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in fill and cell.metadata["nbgrader"].get("solution"):
                 cell.source = fill[grade_id]
+        for after, source in new_cells:
+            ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+            assert after in ids, f"no cell with grade_id {after!r} to add a cell after"
+            nb.cells.insert(ids.index(after) + 1, nbformat.v4.new_code_cell(source))
         folder = self.root / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / f"{notebook}.ipynb")
@@ -175,3 +191,265 @@ class Course:
             if grade_id and texts:
                 found[grade_id] = "\n".join(texts)
         return found
+
+
+# -- catalogues as data: tests/assignments/<a>/ -------------------------------------------------
+
+
+@dataclass
+class AnswerSet:
+    """One folder of answers, ``tests/assignments/<a>/answers/<name>/``.
+
+    ``cells`` maps an answer cell's grade_id to the source handed in (a %%writefile line put back
+    in front of a module's code); ``new_cells`` are (grade_id, source) cells added after that cell;
+    ``lose`` are graded cells that any student using this folder loses.
+    """
+
+    name: str
+    cells: dict[str, str]
+    new_cells: list[tuple[str, str]] = field(default_factory=list)
+    lose: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Student:
+    """One submission of the catalogue, as its spec describes it."""
+
+    name: str
+    answers: list[str] = field(default_factory=list)
+    lose: set[str] = field(default_factory=set)
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    stuck: list[tuple[str, str]] = field(default_factory=list)
+    blank: bool = False
+
+
+BLANK = "blank"
+_SPEC_KEYS = {
+    "notebook",
+    "graded_cells",
+    "quiet",
+    "blank_says",
+    "modules_stay_in_sandbox",
+    "writefile",
+    "grading",
+    "answers",
+    "students",
+}
+_STUDENT_KEYS = {"answers", "lose", "messages", "stuck"}
+_ANSWER_KEYS = {"writefile", "new_cells", "lose"}
+
+
+def _check_keys(where: str, table: dict, allowed: set[str]) -> None:
+    unknown = set(table) - allowed
+    assert not unknown, f"{where}: unknown keys {sorted(unknown)} (allowed: {sorted(allowed)})"
+
+
+@dataclass
+class Spec:
+    """An assignment's catalogue: ``tests/assignments/<a>/spec.toml`` and its answer files."""
+
+    assignment: str
+    notebook: str
+    graded_cells: set[str]
+    students: dict[str, Student]
+    answer_sets: dict[str, AnswerSet]
+    quiet: list[str]
+    groups: list[list[str]]
+    blank_says: str | None = None
+    modules_stay_in_sandbox: bool = False
+    writefile: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> Path:
+        return ASSIGNMENTS / self.assignment
+
+    def answers_of(self, student: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """The answer cells ``student`` replaces (by grade_id) and the cells it adds."""
+        cells: dict[str, str] = {}
+        added: list[tuple[str, str]] = []
+        for name in self.students[student].answers:
+            answer_set = self.answer_sets[name]
+            twice = set(cells) & set(answer_set.cells)
+            assert not twice, f"{student} has two answers for {sorted(twice)}"
+            cells.update(answer_set.cells)
+            added += answer_set.new_cells
+        return cells, added
+
+    def lost_by(self, student: str) -> set[str]:
+        """The graded cells ``student`` must lose: its own and those of its answer folders."""
+        record = self.students[student]
+        lost = set(record.lose)
+        for name in record.answers:
+            lost |= self.answer_sets[name].lose
+        return lost
+
+    def problems(self) -> list[str]:
+        """What is inconsistent in the spec, checked against the source notebook."""
+        import nbformat
+
+        nb = nbformat.read(
+            ROOT / "source" / self.assignment / f"{self.notebook}.ipynb", as_version=4
+        )
+        solution = {
+            c.metadata["nbgrader"]["grade_id"]
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")
+        }
+        every_id = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None}
+        found = []
+        folders = {p.name for p in (self.folder / "answers").iterdir() if p.is_dir()}
+        used = {name for s in self.students.values() for name in s.answers}
+        found += [f"answers/{f}/ is used by no student" for f in sorted(folders - used)]
+        for answer_set in self.answer_sets.values():
+            for cell in answer_set.cells:
+                if cell not in solution:
+                    found.append(f"answers/{answer_set.name}/{cell}.py: no answer cell {cell}")
+            for after, _ in answer_set.new_cells:
+                if after not in every_id:
+                    found.append(f"answers/{answer_set.name}: no cell {after} to add a cell after")
+        for cell in self.writefile:
+            if cell not in solution:
+                found.append(f"[writefile]: no answer cell {cell}")
+        for student, record in self.students.items():
+            cells = self.lost_by(student) | {c for c, _ in record.messages + record.stuck}
+            found += [f"{student}: {c} is not a graded cell" for c in cells - self.graded_cells]
+            lost = self.lost_by(student)
+            unlost = {c for c, _ in record.messages + record.stuck} - lost
+            found += [f"{student}: a message for {c}, which it does not lose" for c in unlost]
+        for student in self.quiet:
+            if student not in self.students or self.lost_by(student):
+                found.append(f"quiet: {student} is not a student with full marks")
+        dealt = [s for group in self.groups for s in group]
+        if sorted(dealt) != sorted([*self.students, BLANK]):
+            found.append(f"[grading] deals out {sorted(dealt)}, not every student once")
+        return found
+
+
+def assignment_names() -> list[str]:
+    """Every assignment with a catalogue: the folders of tests/assignments/ with a spec.toml."""
+    return sorted(p.parent.name for p in ASSIGNMENTS.glob("*/spec.toml"))
+
+
+def _answer_set(folder: Path, table: dict, writefile: dict[str, str]) -> AnswerSet:
+    _check_keys(f"answers.{folder.name}", table, _ANSWER_KEYS)
+    modules = {**writefile, **table.get("writefile", {})}
+    extra_files = {entry["file"]: entry["after"] for entry in table.get("new_cells", [])}
+    assert folder.is_dir(), f"no answer folder {folder}"
+    cells = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.name in extra_files:
+            continue
+        code = path.read_text()
+        module = modules.get(path.stem)
+        cells[path.stem] = f"%%writefile {module}\n{code}" if module else code
+    new_cells = [(after, (folder / name).read_text()) for name, after in extra_files.items()]
+    return AnswerSet(folder.name, cells, new_cells, set(table.get("lose", [])))
+
+
+def load_spec(assignment: str) -> Spec:
+    """Read ``tests/assignments/<assignment>/spec.toml`` and the answer files it names."""
+    folder = ASSIGNMENTS / assignment
+    data = tomllib.loads((folder / "spec.toml").read_text())
+    _check_keys(f"{assignment}/spec.toml", data, _SPEC_KEYS)
+    writefile = data.get("writefile", {})
+    students = {}
+    for name, table in data.get("students", {}).items():
+        _check_keys(f"students.{name}", table, _STUDENT_KEYS)
+        assert name != BLANK, "the blank release is always handed in as 'blank'"
+        students[name] = Student(
+            name,
+            list(table.get("answers", [])),
+            set(table.get("lose", [])),
+            [tuple(pair) for pair in table.get("messages", [])],
+            [tuple(pair) for pair in table.get("stuck", [])],
+        )
+    tables = data.get("answers", {})
+    names = {n for s in students.values() for n in s.answers} | set(tables)
+    answer_sets = {
+        n: _answer_set(folder / "answers" / n, tables.get(n, {}), writefile) for n in names
+    }
+    grading = data.get("grading", {})
+    _check_keys(f"{assignment}: [grading]", grading, {"groups", "copies", "first"})
+    if "groups" in grading:
+        groups = [list(g) for g in grading["groups"]]
+    else:
+        copies = int(grading.get("copies", 1))
+        everyone = [*students, BLANK]
+        first = list(grading.get("first", []))
+        order = first + [s for s in everyone if s not in first]
+        groups = [order[i::copies] for i in range(copies)]
+    return Spec(
+        assignment=assignment,
+        notebook=data.get("notebook", assignment),
+        graded_cells=set(data["graded_cells"]),
+        students=students,
+        answer_sets=answer_sets,
+        quiet=list(data.get("quiet", ["reference"])),
+        groups=groups,
+        blank_says=data.get("blank_says"),
+        modules_stay_in_sandbox=bool(data.get("modules_stay_in_sandbox", False)),
+        writefile=dict(writefile),
+    )
+
+
+def _each(step: Callable[[Course], object], courses: list[Course]) -> None:
+    """Run ``step`` on every course at the same time (each has its own gradebook)."""
+    with ThreadPoolExecutor(len(courses)) as pool:
+        list(pool.map(step, courses))
+
+
+class Catalogue:
+    """Every submission of a :class:`Spec`, graded in course copies (one per group of students).
+
+    :meth:`generate` makes the copies and their releases; :meth:`grade` hands in every student and
+    the blank release, and autogrades the copies at the same time. Scores and messages are then
+    looked up by student.
+    """
+
+    def __init__(self, spec: Spec, workdir: Path, env: dict[str, str] | None = None) -> None:
+        self.spec = spec
+        self.workdir = workdir
+        self.env = env or {}
+        self.courses: list[Course] = []
+        self.home: dict[str, Course] = {}
+        self.leftover: list[str] = []  # processes found alive after grading (set by the caller)
+
+    def generate(self) -> None:
+        """A course copy per group, each with the release generated."""
+        a = self.spec.assignment
+        self.courses = [
+            Course.copy_of_repo(self.workdir / f"course{i}", env=self.env)
+            for i in range(len(self.spec.groups))
+        ]
+        self.home = {
+            student: course
+            for course, group in zip(self.courses, self.spec.groups, strict=True)
+            for student in group
+        }
+        _each(lambda course: course.generate(a), self.courses)
+
+    def grade(self) -> None:
+        """Hand in every student (and the blank release) to its copy; autograde all copies."""
+        a, nb = self.spec.assignment, self.spec.notebook
+        for student, course in self.home.items():
+            if student == BLANK:
+                course.submit(a, student, nb, reference=False)
+            else:
+                cells, added = self.spec.answers_of(student)
+                course.submit(a, student, nb, cells, new_cells=added)
+        _each(lambda course: course.autograde(a), self.courses)
+
+    def release(self) -> Path:
+        return self.courses[0].root / "release" / self.spec.assignment
+
+    def course_of(self, student: str) -> Course:
+        return self.home[student]
+
+    def max_scores(self) -> dict[str, float]:
+        return self.courses[0].max_scores(self.spec.assignment, self.spec.notebook)
+
+    def scores(self, student: str) -> dict[str, float]:
+        return self.home[student].scores(self.spec.assignment, student, self.spec.notebook)
+
+    def messages(self, student: str) -> dict[str, str]:
+        return self.home[student].messages(self.spec.assignment, student, self.spec.notebook)

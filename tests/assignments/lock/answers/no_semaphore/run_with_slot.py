@@ -1,0 +1,2 @@
+def run_with_slot(semaphore, func, item):
+    return func(item)

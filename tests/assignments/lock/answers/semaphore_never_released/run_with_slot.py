@@ -1,0 +1,3 @@
+def run_with_slot(semaphore, func, item):
+    semaphore.acquire()
+    return func(item)

@@ -1,0 +1,3 @@
+def wait_for_start(start, func, item, results, timeout=10):
+    results.put("ready")
+    results.put(func(item))

@@ -1,0 +1,7 @@
+def count_below(n):
+    return workers.count_primes(n)
+
+
+def count_primes_parallel(limits, processes=2):
+    with mp.get_context("fork").Pool(processes) as pool:
+        return pool.map(count_below, limits)

@@ -1,0 +1,19 @@
+def run_pipeline(func, items, n_consumers=2):
+    tasks, results = mp.Queue(), mp.Queue()
+    consumers = [
+        mp.Process(target=queue_consumer.consume, args=(tasks, results, func))
+        for _ in range(n_consumers)
+    ]
+    for c in consumers:
+        c.start()
+    for item in items:
+        tasks.put(item)
+    for _ in consumers:
+        tasks.put(None)
+    for c in consumers:
+        c.join()
+    out = {}
+    for _ in items:
+        item, result = results.get(timeout=30)
+        out[item] = result
+    return out

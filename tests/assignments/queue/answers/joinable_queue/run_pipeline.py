@@ -1,0 +1,16 @@
+def run_pipeline(func, items, n_consumers=2):
+    tasks, results = mp.JoinableQueue(), mp.Queue()
+    consumers = [
+        mp.Process(target=queue_consumer.consume, args=(tasks, results, func))
+        for _ in range(n_consumers)
+    ]
+    for c in consumers:
+        c.start()
+    items = list(items)
+    for item in items + [None] * n_consumers:
+        tasks.put(item)
+    out = dict(results.get(timeout=30) for _ in items)
+    tasks.join()
+    for c in consumers:
+        c.join(timeout=30)
+    return out

@@ -1,0 +1,18 @@
+def run_pipeline(func, items, n_consumers=2):
+    tasks, results = mp.Queue(), mp.Queue()
+    consumers = [
+        mp.Process(target=queue_consumer.consume, args=(tasks, results, func))
+        for _ in range(n_consumers)
+    ]
+    for c in consumers:
+        c.start()
+    for item in items:
+        tasks.put(item)
+    out = {}
+    for _ in items:
+        item, result = results.get(timeout=30)
+        out[item] = result
+    for c in consumers:
+        c.terminate()
+        c.join()
+    return out
