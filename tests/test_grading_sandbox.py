@@ -29,6 +29,7 @@ from helpers.grading.remote import (
     LearnerRef,
     Session,
     contains_ref,
+    dumps,
     restricted_loads,
 )
 from helpers.grading.sandbox import Limits, Sandbox, sandbox_status
@@ -244,7 +245,7 @@ def test_the_namespaces_work_for_a_normal_user(tmp_path):
 def test_restricted_unpickler_rebuilds_data_records_and_exceptions():
     record = TaskRecord(0.3, 3.0, 12, 1, 1.0, 1.3)
     value = {"records": [record], "error": ValueError("negative input: -1"), "n": (1, 2.5)}
-    back = restricted_loads(pickle.dumps(BoundedRun(value=value)))
+    back = restricted_loads(dumps(BoundedRun(value=value)))
     assert back.value["records"] == [record]
     assert isinstance(back.value["error"], ValueError)
 

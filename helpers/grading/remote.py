@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copyreg
 import io
 import os
 import pickle
@@ -36,6 +37,7 @@ __all__ = [
     "Session",
     "contains_ref",
     "current_session",
+    "dumps",
     "read_frame",
     "restricted_loads",
     "using_session",
@@ -158,9 +160,27 @@ def restricted_loads(data: bytes) -> Any:
 # --- framing on a pipe -------------------------------------------------------------------------
 
 
+def dumps(obj: Any) -> bytes:
+    """Pickle ``obj`` with the standard reductions of exceptions.
+
+    Libraries may register their own reducers for exceptions in ``copyreg`` (``tblib``, which
+    ``distributed`` installs, rebuilds tracebacks); the checker would refuse those, so replies
+    are pickled without them.
+    """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {
+        kind: reducer
+        for kind, reducer in copyreg.dispatch_table.items()
+        if not (isinstance(kind, type) and issubclass(kind, BaseException))
+    }
+    pickler.dump(obj)
+    return buffer.getvalue()
+
+
 def write_frame(fd: int, obj: Any) -> None:
     """Send one pickled object, length first."""
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    data = dumps(obj)
     view = memoryview(struct.pack("!Q", len(data)) + data)
     while view:
         written = os.write(fd, view)
