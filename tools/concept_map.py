@@ -3,7 +3,8 @@
 The map links each lesson, in one hop, to its child-side code in ``helpers/``, its self-checks,
 its graded assignment and grader, and its tests. Files are found by the course's naming
 conventions (``helpers/selfcheck/lesson_NN.py``, ``tests/test_selfcheck_lesson_NN.py``,
-``tests/test_lesson_evidence_NN.py``, ``tests/test_assignment_<a>.py``) plus the table below for
+``tests/test_lesson_evidence_NN.py``, ``tests/assignments/<a>/spec.toml``,
+``tests/test_assignment_<a>_extra.py``) plus the table below for
 what no convention names; only files that exist and git tracks are listed (a map made
 before a file is committed would point at nothing in a fresh clone). After adding or renaming one::
 
@@ -101,7 +102,10 @@ def table() -> str:
             f"tests/test_lesson_evidence_{number}.py",
         ]
         if assignment:
-            tests.append(f"tests/test_assignment_{assignment}.py")
+            tests += [
+                f"tests/assignments/{assignment}/spec.toml",
+                f"tests/test_assignment_{assignment}_extra.py",
+            ]
         rows.append(
             f"| {concept} | {_cell(lesson)} | {_cell(modules)} | {_cell(checks)} "
             f"| {_cell([p for p in graded if p])} | {_cell(tests)} |"
