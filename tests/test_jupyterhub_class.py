@@ -35,7 +35,7 @@ from browser_lab import chromium_path, launch_chromium
 from conftest import leftover_processes
 from hub import hubclass
 from nbgrader_harness import Course
-from test_browser import ACTIVE_NOTEBOOK, screenshot, validate
+from test_browser import ACTIVE_NOTEBOOK, browser_processes, screenshot, validate
 
 pytestmark = [
     pytest.mark.slow,
@@ -86,6 +86,9 @@ def classroom(sync_playwright, tmp_path_factory):
     finally:
         killed = hub.stop() if hub is not None else hubclass.kill_tagged(tag)
         left = leftover_processes(tag)
+        left += [  # even a process that dropped the tag from its environment
+            f"{p.pid} ({user.name})" for user in room.users for p in hubclass.processes_of(user.uid)
+        ]
         if hub is not None and hub.log_path.exists():  # kept: the class's folder goes
             kept = tmp_path_factory.mktemp("hub") / "jupyterhub.log"
             kept.write_bytes(hub.log_path.read_bytes())
@@ -177,6 +180,7 @@ def test_a_class_round_trip_through_jupyterhub(classroom, sync_playwright, tmp_p
     released = room.exchange / hubclass.COURSE_ID / "outbound" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     assert released.exists()
 
+    before = set(browser_processes())
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
@@ -228,6 +232,11 @@ def test_a_class_round_trip_through_jupyterhub(classroom, sync_playwright, tmp_p
             page.context.close()
         finally:
             browser.close()
+
+    deadline = time.monotonic() + 10
+    while (left := set(browser_processes()) - before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"browser processes left running: {left}"
 
     feedback = sorted((good.home / ASSIGNMENT / "feedback").glob(f"*/{NOTEBOOK}.html"))
     assert feedback, f"no feedback in {good.home / ASSIGNMENT}"

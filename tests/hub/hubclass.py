@@ -197,16 +197,22 @@ def _pid_alive(pid: int) -> bool:
     return psutil.pid_exists(pid)
 
 
+def processes_of(uid: int) -> list[psutil.Process]:
+    """The live processes that run as ``uid`` (real user id)."""
+    procs = []
+    for p in psutil.process_iter(["uids"]):
+        try:
+            if p.info["uids"] and p.info["uids"].real == uid and p.status() != psutil.STATUS_ZOMBIE:
+                procs.append(p)
+        except psutil.Error:
+            continue
+    return procs
+
+
 def _kill_processes_of(uid: int) -> None:
     """Kill every process of ``uid`` (only ever a user created here, so they are ours)."""
     for _ in range(20):
-        procs = []
-        for p in psutil.process_iter(["uids"]):
-            try:
-                if p.info["uids"] and p.info["uids"].real == uid:
-                    procs.append(p)
-            except psutil.Error:
-                continue
+        procs = processes_of(uid)
         if not procs:
             return
         for p in procs:
