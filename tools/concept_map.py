@@ -31,12 +31,17 @@ END = "<!-- end of concept map -->"
 # lesson number: (concept, child-side modules, graded assignment or None, grader module or None)
 LESSONS: dict[str, tuple[str, list[str], str | None, str | None]] = {
     "00": ("set-up check, a first pool", ["helpers/workers.py", "helpers/doctor.py"], None, None),
-    "01": ("Process: start, join, exit codes, daemons", ["helpers/processes.py"], None, None),
+    "01": (
+        "Process: start, join, exit codes, daemons",
+        ["helpers/processes.py"],
+        "processes",
+        "helpers/grading/bounded.py",
+    ),
     "02": (
         "start methods, pickling, spawn safety",
         ["helpers/startmethods.py", "helpers/safety.py"],
-        None,
-        None,
+        "processes",
+        "helpers/grading/bounded.py",
     ),
     "03": (
         "Pool, imap_unordered, apply_async, executors",
