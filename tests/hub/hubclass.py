@@ -57,7 +57,9 @@ CACHE = Path(os.environ.get("MPCOURSE_HUB_CACHE", "/var/cache/mpcourse-hub"))
 CLASS_PYTHON = os.environ.get("MPCOURSE_HUB_PYTHON", "/usr/bin/python3")
 # What the course package needs to be installed from a copy of the working tree.
 PACKAGE_FILES = ["helpers", "pyproject.toml", "README.md", "LICENSE"]
-PROXY_PACKAGE = "configurable-http-proxy@5"
+# configurable-http-proxy 5.3 declares Node >= 20 (tested here, with Node 20); 4.6.3 declares
+# Node >= 10, for Debian 12's own Node 18 (not tested here).
+PROXY_PACKAGES = {20: "configurable-http-proxy@5", 0: "configurable-http-proxy@4.6.3"}
 GECOS = "mpcourse hub test"  # the comment field of every user created here: "<GECOS> pid=<pid>"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -69,9 +71,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def proxy_path(cache: Path = CACHE) -> Path:
-    """Where npm puts configurable-http-proxy's command in ``cache``."""
-    return cache / "node_modules" / ".bin" / "configurable-http-proxy"
+def node_major() -> int:
+    """The major version of ``node`` on PATH (0 if there is none)."""
+    try:
+        out = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=30)
+        return int(out.stdout.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return 0
+
+
+def proxy_package(major: int) -> str:
+    """The configurable-http-proxy release for Node ``major``."""
+    return PROXY_PACKAGES[max(k for k in PROXY_PACKAGES if major >= k)]
+
+
+def proxy_path(cache: Path = CACHE, major: int | None = None) -> Path:
+    """Where npm puts configurable-http-proxy's command in ``cache`` (one folder per Node)."""
+    major = node_major() if major is None else major
+    return cache / f"proxy-node{major}" / "node_modules" / ".bin" / "configurable-http-proxy"
 
 
 def missing_requirements() -> list[str]:
@@ -95,17 +112,20 @@ def missing_requirements() -> list[str]:
 
 def ensure_proxy(cache: Path = CACHE) -> Path:
     """configurable-http-proxy from npm, installed once into ``cache``; returns its command."""
-    command = proxy_path(cache)
+    major = node_major()
+    command = proxy_path(cache, major)
+    package = proxy_package(major)
     if not command.exists():
-        cache.mkdir(parents=True, exist_ok=True)
+        prefix = command.parent.parent.parent
+        prefix.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            ["npm", "install", "--prefix", str(cache), "--no-audit", "--no-fund", PROXY_PACKAGE],
+            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", package],
             capture_output=True,
             text=True,
             timeout=600,
         )
         if result.returncode != 0 or not command.exists():
-            raise RuntimeError(f"npm could not install {PROXY_PACKAGE}:\n{result.stderr[-2000:]}")
+            raise RuntimeError(f"npm could not install {package}:\n{result.stderr[-2000:]}")
     return command
 
 
