@@ -239,6 +239,25 @@ def test_the_namespaces_work_for_a_normal_user(tmp_path):
     assert found["course"] == [] and found["uid"] == 65534 and found["pid"] < 10
 
 
+def test_a_regular_install_keeps_site_packages_visible(monkeypatch, tmp_path):
+    """Installed without -e, helpers lives in site-packages: that folder must not be hidden."""
+    import sysconfig
+
+    import helpers
+
+    site = Path(sysconfig.get_paths()["purelib"]).resolve()
+    monkeypatch.setattr(helpers, "__file__", str(site / "helpers" / "__init__.py"))
+    hidden, _ = sandbox_module.hidden_and_visible_paths([str(tmp_path)])
+    assert not any(site == h or h in site.parents for h in hidden), hidden
+    assert tmp_path.resolve() in hidden
+
+
+def test_an_editable_install_hides_the_repository(tmp_path):
+    hidden, visible = sandbox_module.hidden_and_visible_paths([str(tmp_path)])
+    assert ROOT.resolve() in hidden, "the repository (with source/) must be hidden"
+    assert (ROOT / "helpers").resolve() in visible
+
+
 # --- the checker's side --------------------------------------------------------------------------
 
 

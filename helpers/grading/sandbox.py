@@ -153,7 +153,12 @@ def hidden_and_visible_paths(
 
     package = Path(helpers.__file__).resolve().parent
     hidden = {Path(p).resolve() for p in course_dirs}
-    hidden |= {package.parent, Path.home().resolve(), Path("/tmp"), Path("/var/tmp")}
+    hidden |= {Path.home().resolve(), Path("/tmp"), Path("/var/tmp")}
+    installations = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    if not any(_under(package, prefix) for prefix in installations):
+        # An editable install: the package lives in the course repository, next to source/.
+        # (In a regular install its folder is site-packages, which must stay visible.)
+        hidden.add(package.parent)
     exchange = Path("/usr/local/share/nbgrader/exchange")
     if exchange.is_dir():
         hidden.add(exchange)
