@@ -12,15 +12,26 @@ from nbclient import NotebookClient
 CELL_TIMEOUT = 30
 
 
-def start_method_cell(method: str) -> nbformat.NotebookNode:
-    """A first cell that fixes the start method for the whole run, as a learner on that OS has."""
-    return nbformat.v4.new_code_cell(
-        f"import multiprocessing as _mp\n_mp.set_start_method({method!r}, force=True)\ndel _mp"
-    )
+def start_method_cell(method: str, one_cpu: bool = False) -> nbformat.NotebookNode:
+    """A first cell that fixes the start method for the whole run, as a learner on that OS has.
+
+    With ``one_cpu`` it also pins the kernel to one CPU (``os.sched_setaffinity``): every process
+    the lesson starts inherits that, as on a one-CPU Binder session.
+    """
+    code = f"import multiprocessing as _mp\n_mp.set_start_method({method!r}, force=True)\ndel _mp"
+    if one_cpu:
+        code += (
+            "\nimport os as _os\n_os.sched_setaffinity(0, {min(_os.sched_getaffinity(0))})\ndel _os"
+        )
+    return nbformat.v4.new_code_cell(code)
 
 
 def run_notebook(
-    path: Path, workdir: Path, method: str | None = None, timeout: int = CELL_TIMEOUT
+    path: Path,
+    workdir: Path,
+    method: str | None = None,
+    timeout: int = CELL_TIMEOUT,
+    one_cpu: bool = False,
 ) -> nbformat.NotebookNode:
     """Execute a copy of ``path`` in ``workdir`` and return the executed notebook.
 
@@ -33,7 +44,7 @@ def run_notebook(
             shutil.copy(extra, workdir / extra.name)
     nb = nbformat.read(path, as_version=4)
     if method is not None:
-        nb.cells.insert(0, start_method_cell(method))
+        nb.cells.insert(0, start_method_cell(method, one_cpu))
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
     )

@@ -1,8 +1,10 @@
-"""Every lesson runs top to bottom ("Run All") under fork, spawn and forkserver."""
+"""Every lesson runs top to bottom ("Run All") under fork, spawn and forkserver, and pinned to
+one CPU under spawn (what a one-CPU Binder session gives a learner)."""
 
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from conftest import ROOT, START_METHODS, TAG, leftover_processes, new_tag
@@ -15,13 +17,19 @@ def test_there_are_lessons():
     assert LESSONS, "no lessons found in notebooks/"
 
 
+ONE_CPU = "spawn-1cpu"  # spawn, with the kernel and its children pinned to one CPU
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("method", START_METHODS)
+@pytest.mark.parametrize("method", [*START_METHODS, ONE_CPU])
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs_top_to_bottom(lesson, method, tmp_path, monkeypatch):
+    if method == ONE_CPU and not hasattr(os, "sched_setaffinity"):
+        pytest.skip("this platform cannot pin a process to one CPU")
     tag = new_tag(lesson.stem)
     monkeypatch.setenv(TAG, tag)  # the kernel and every process it starts inherit it
-    nb = run_notebook(lesson, tmp_path, method)
+    one_cpu = method == ONE_CPU
+    nb = run_notebook(lesson, tmp_path, "spawn" if one_cpu else method, one_cpu=one_cpu)
     errors = [
         out
         for cell in nb.cells
