@@ -13,9 +13,11 @@ really ran the tasks: a parallelism check needs no count of live children and no
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -58,12 +60,45 @@ class TracedTask:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         start = time.time()
+        chunk = _chunk_of_caller()
         try:
             return self._function()(*args, **kwargs)
         finally:
-            line = f"{os.getpid()}\t{threading.get_ident()}\t{start}\t{time.time()}\t{args!r}\n"
+            line = (
+                f"{os.getpid()}\t{threading.get_ident()}\t{start}\t{time.time()}\t{chunk!r}\t"
+                f"{args!r}\n"
+            )
             with open(self.log_path, "a") as log:
                 log.write(line)
+
+
+def _chunk_of_caller() -> tuple[str, int] | None:
+    """The chunk a pool worker is running this call in: (its first item's repr, its size).
+
+    ``multiprocessing.pool`` runs a chunk as ``mapstar((func, chunk))`` and
+    ``ProcessPoolExecutor`` as ``_process_chunk(fn, chunk)``: the caller's frames hold it.
+    """
+    frame = sys._getframe(2)
+    for _ in range(4):
+        if frame is None:
+            return None
+        name = frame.f_code.co_name
+        if name in ("mapstar", "starmapstar"):
+            chunk = frame.f_locals.get("args", (None, None))[1]
+        elif name == "_process_chunk":
+            chunk = frame.f_locals.get("chunk")
+        else:
+            frame = frame.f_back
+            continue
+        try:
+            items = list(chunk)
+        except TypeError:
+            return None
+        if not items:
+            return None
+        first = items[0][0] if name != "mapstar" and isinstance(items[0], tuple) else items[0]
+        return (repr(first), len(items))
+    return None
 
 
 def _substitute(originals: dict[int, TracedTask], func: Any) -> Any:
@@ -118,7 +153,11 @@ def tracing(targets: Sequence[str], log_path: str) -> Iterator[None]:
 
 
 def read_trace(log_path: str) -> list[TaskRecord]:
-    """The calls a traced run logged, as task records (``task`` is the argument tuple's repr)."""
+    """The calls a traced run logged, as task records.
+
+    ``task`` is the repr of the call's argument tuple; ``result`` is the chunk the call ran in,
+    ``(repr of the chunk's first item, chunk size)``, or None when it was not run in a chunk.
+    """
     records: list[TaskRecord] = []
     try:
         with open(log_path) as log:
@@ -126,12 +165,13 @@ def read_trace(log_path: str) -> list[TaskRecord]:
     except OSError:
         return records
     for line in lines:
-        parts = line.split("\t", 4)
-        if len(parts) != 5:
+        parts = line.split("\t", 5)
+        if len(parts) != 6:
             continue
         try:
             pid, thread, start, end = int(parts[0]), int(parts[1]), float(parts[2]), float(parts[3])
-        except ValueError:
+            chunk = ast.literal_eval(parts[4])
+        except (ValueError, SyntaxError):
             continue
-        records.append(TaskRecord(parts[4], None, pid, thread, start, end))
+        records.append(TaskRecord(parts[5], chunk, pid, thread, start, end))
     return records
