@@ -61,14 +61,24 @@ LESSONS: dict[str, tuple[str, list[str], str | None, str | None]] = {
         "lock",
         "helpers/grading/assignments/lock.py",
     ),
-    "06": ("Value, Array, shared_memory", ["helpers/shared.py"], None, None),
-    "07": ("managers and proxies", ["helpers/managed.py"], None, None),
+    "06": (
+        "Value, Array, shared_memory",
+        ["helpers/shared.py"],
+        "shared_memory",
+        "helpers/grading/assignments/shared_memory.py",
+    ),
+    "07": (
+        "managers and proxies",
+        ["helpers/managed.py"],
+        "managers",
+        "helpers/grading/bounded.py",
+    ),
     "08": ("processes versus threads, the GIL", ["helpers/compare.py"], None, None),
     "09": (
         "speedup, Amdahl and Gustafson, overheads",
         ["helpers/perf.py", "benchmarks/overhead.py", "benchmarks/pool_speedup.py"],
-        None,
-        None,
+        "performance",
+        "helpers/grading/assignments/performance.py",
     ),
     "10": ("Dask: beyond one machine", ["helpers/scale.py"], None, None),
 }
