@@ -8,7 +8,8 @@ So grading a class is split where the time goes:
 
 1. **Check, in parallel.** For every submission the trusted checker
    (:func:`helpers.grading.checker.run_checker`, the expensive part: the learner's code runs in
-   its sandbox) is run by a pool of ``--workers`` threads, each driving its own checker process,
+   its sandbox) is run by a pool of ``--workers`` threads (default: two per usable CPU, since a
+   check mostly waits), each driving its own checker process,
    or by the workers of a ``dask.distributed`` cluster (``--scheduler tcp://HOST:PORT``). Each
    result is stored in a verdict cache, under a digest of exactly what the checker was given.
 2. **Record, in one process.** nbgrader's own ``autograde`` then runs for each submission, in
@@ -330,7 +331,9 @@ def grade_class(
     status = sandbox_status()
     if not status.isolated:
         print(status.warning(), file=sys.stderr)
-    workers = workers or max(2, usable_cpus())
+    # A check mostly waits (for processes to start, for the learner's tasks to sleep or block),
+    # so two checks per CPU keep the CPUs busy: measured in benchmarks/grade_class.py.
+    workers = workers or 2 * usable_cpus()
     subs = find_submissions(course, assignment, students)
     report = ClassReport(assignment, subs, _max_scores(course, assignment), workers=workers)
     report.engine = f"dask at {scheduler}" if scheduler else f"{workers} threads"
