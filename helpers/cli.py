@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     grade.add_argument("assignment", help="the assignment's name, as in source/")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    grade.add_argument("--workers", type=int, help="submissions checked at once (default: 2 per CPU)")
+    grade.add_argument(
+        "--workers", type=int, help="submissions checked at once (default: 2 per CPU)"
+    )
     grade.add_argument("--scheduler", help="a dask.distributed scheduler, tcp://HOST:PORT")
     grade.add_argument("--force", action="store_true", help="grade again what is already graded")
     grade.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (60)")
