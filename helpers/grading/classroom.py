@@ -349,6 +349,7 @@ def grade_class(
             continue
         todo.append(sub)
     jobs = []
+    queued: set[str] = set()
     for sub in todo:
         for name in sub.notebooks:
             try:
@@ -356,8 +357,11 @@ def grade_class(
             except Exception:  # noqa: BLE001 - unreadable: nbgrader reports it in step 2
                 continue
             key = request_key(request)
+            if key in queued:
+                continue  # an identical notebook: one check decides both
             if force or not (cache / f"{key}.json").exists():
                 jobs.append((key, request))
+                queued.add(key)
     bar = _progress(len(jobs) + len(todo), progress, f"grading {assignment}")
     started = time.monotonic()
     results = _run_checks(jobs, budget, workers, scheduler, lambda key: bar.update(1))
