@@ -83,7 +83,11 @@ def build_class(course: Course, assignment: str, students: int) -> list[str]:
                 iter(course.reference_answers(assignment, assignment))
             )
             source = answers.get(cell) or course.reference_answers(assignment, assignment)[cell]
-            answers[cell] = f"# handed in by {name}\n{source}"
+            first, _, rest = source.partition("\n")
+            if first.startswith("%%"):  # a cell magic must stay on the first line
+                answers[cell] = f"{first}\n# handed in by {name}\n{rest}"
+            else:
+                answers[cell] = f"# handed in by {name}\n{source}"
             course.submit(assignment, name, assignment, answers)
     return names
 
