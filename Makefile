@@ -12,7 +12,7 @@ LAB_ARGS ?=
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: lab workspace test install release lint typecheck bench reference clean clean-workspace help
+.PHONY: lab workspace test install release grade lint typecheck bench reference clean clean-workspace help
 
 help:
 	@echo "make lab              create .venv, install, fill workspace/, open JupyterLab at lesson 00"
@@ -21,6 +21,7 @@ help:
 	@echo "make release          regenerate release/ from source/ with nbgrader"
 	@echo "make lint             ruff, then mypy (make typecheck)"
 	@echo "make typecheck        mypy on the modules listed in pyproject.toml [tool.mypy] files"
+	@echo "make grade A=pool     grade every submission of an assignment in parallel (mpcourse grade)"
 	@echo "make bench            run the benchmarks/*.py (timings; nothing is asserted)"
 	@echo "make reference        re-measure the lessons' reference figures (idle machine, 2+ CPUs)"
 	@echo "make clean            remove .venv (and .venv-3.x), generated files; never workspace/"
@@ -84,6 +85,12 @@ typecheck: install
 # Benchmarks print timings and assert nothing. The reference_*.py scripts are left out: they
 # rewrite the lessons' stored reference figures (notebooks/reference/), so they run only on
 # purpose, with `make reference` on an idle machine with two or more CPUs.
+# Grade a class: every submitted/*/$(A)/ in parallel, each in its sandbox (see docs/grading.md).
+# GRADE_ARGS passes options on, e.g. GRADE_ARGS="--force --workers 4".
+grade: install
+	@test -n "$(A)" || { echo "make grade needs the assignment: make grade A=pool"; exit 2; }
+	$(RUN) $(BIN)/mpcourse grade $(A) $(GRADE_ARGS)
+
 bench: install
 	@for b in benchmarks/*.py; do \
 	  case "$$(basename "$$b")" in reference_*) continue ;; esac; \

@@ -16,7 +16,7 @@ RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.whi
 @pytest.mark.skipif(RUFF is None, reason="ruff is not installed")
 def test_ruff_check():
     result = subprocess.run(
-        [RUFF, "check", "helpers", "tests", "notebooks", "source", "benchmarks"],
+        [RUFF, "check", "helpers", "tests", "notebooks", "source", "benchmarks", "tools"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -27,7 +27,7 @@ def test_ruff_check():
 @pytest.mark.skipif(RUFF is None, reason="ruff is not installed")
 def test_ruff_format():
     result = subprocess.run(
-        [RUFF, "format", "--check", "helpers", "tests", "benchmarks"],
+        [RUFF, "format", "--check", "helpers", "tests", "benchmarks", "tools"],
         cwd=ROOT,
         capture_output=True,
         text=True,

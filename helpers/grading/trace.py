@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 from helpers.timeline import TaskRecord
@@ -78,7 +79,7 @@ def _chunk_of_caller() -> tuple[str, int] | None:
     ``multiprocessing.pool`` runs a chunk as ``mapstar((func, chunk))`` and
     ``ProcessPoolExecutor`` as ``_process_chunk(fn, chunk)``: the caller's frames hold it.
     """
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     for _ in range(4):
         if frame is None:
             return None
