@@ -21,6 +21,29 @@ from helpers.workers import count_primes, square
 AVAILABLE = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
 
 
+@pytest.fixture(autouse=True)
+def standard_exception_pickling():
+    """Pickle exceptions as a learner's kernel does.
+
+    ``distributed``, which other tests import into the same pytest worker, installs tblib's
+    reducers for every exception class in ``copyreg``; they would rebuild the very exceptions
+    this module shows cannot come back. Set them aside while each test runs.
+    """
+    import copyreg
+
+    saved = {
+        kind: reducer
+        for kind, reducer in copyreg.dispatch_table.items()
+        if isinstance(kind, type) and issubclass(kind, BaseException)
+    }
+    for kind in saved:
+        del copyreg.dispatch_table[kind]
+    try:
+        yield
+    finally:
+        copyreg.dispatch_table.update(saved)
+
+
 def test_an_exception_with_extra_init_arguments_cannot_be_unpickled():
     with pytest.raises(TypeError, match="reason"):
         pickle.loads(pickle.dumps(pools.TaskRejected(-1, "negative")))

@@ -29,7 +29,7 @@ def test_make_lab_opens_lesson_00(tmp_path):
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
     log = open(tmp_path / "lab.log", "w")  # a pipe nobody reads would fill up and stall Lab
     proc = subprocess.Popen(
-        ["make", "-s", "lab", f"LAB_ARGS={args}", f"WORKSPACE={tmp_path / 'workspace'}"],
+        ["make", "-s", "lab", f"LAB_ARGS={args}", f"WORKSPACE={tmp_path / 'answers'}"],
         cwd=ROOT,
         env=env,
         stdout=log,
