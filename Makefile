@@ -59,9 +59,9 @@ workspace:
 lab: install workspace
 	$(RUN) $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/$(LESSON) $(ALLOW_ROOT) $(LAB_ARGS)
 
-# Lessons and graders mostly wait on sleeping tasks and kernel start-up, so three pytest
+# Lessons and graders mostly wait on sleeping tasks and kernel start-up, so four pytest
 # workers finish sooner even on two cores. `make test PYTEST_ARGS=` runs serially.
-PYTEST_ARGS ?= -n 3 --dist loadgroup
+PYTEST_ARGS ?= -n 4 --dist loadgroup
 
 test: install
 	$(RUN) $(BIN)/python -m pytest $(PYTEST_ARGS)
