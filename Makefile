@@ -34,7 +34,7 @@ $(VENV)/bin/python:
 $(STAMP): $(VENV)/bin/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	$(RUN) $(BIN)/python -m helpers.labsetup
+	$(RUN) $(BIN)/python -m helpers.setup.labsetup
 	touch $(STAMP)
 
 install: $(STAMP)

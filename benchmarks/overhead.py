@@ -30,8 +30,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from helpers import perf, usable_cpus
-from helpers.workers import count_primes, count_primes_in_range, square, whoami
+from helpers import usable_cpus
+from helpers.instruments import perf
+from helpers.tasks.workers import count_primes, count_primes_in_range, square, whoami
 
 TIMEOUT = 120.0
 

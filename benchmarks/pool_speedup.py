@@ -1,12 +1,12 @@
 """How much faster does a process pool count primes? Serial vs Pool(1), Pool(2), ... in one run.
 
-Counts the primes below each limit in ``--sizes`` with ``helpers.workers.count_primes``: first in
+Counts the primes below each limit in ``--sizes`` with ``helpers.tasks.workers.count_primes``: first in
 this process, one limit after another, then with ``Pool(k).map`` for k = 1 .. ``--max-workers``
 (default: ``helpers.usable_cpus()``). For each pool size it runs ``--repeat`` interleaved rounds
 (a serial run, then a pooled run, on a pool whose workers have already started) after an untimed
 warm-up, and reports the median and the range of the rounds' speedups, as lesson 09 does; the
 time to start each pool is reported separately. With ``--plot PATH`` it saves a chart drawn by
-``helpers.plots.plot_speedup``.
+``helpers.instruments.plots.plot_speedup``.
 
     python benchmarks/pool_speedup.py
     python benchmarks/pool_speedup.py --sizes 100000,150000,200000 --repeat 7 --plot speedup.png
@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 
 from helpers import usable_cpus
-from helpers.workers import count_primes, whoami
+from helpers.tasks.workers import count_primes, whoami
 
 DEFAULT_SIZES = ",".join(str(n) for n in range(60_000, 180_001, 8_000))  # 16 limits
 
@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         matplotlib.use("Agg")  # a file, no window: this is a script, not a notebook
         import matplotlib.pyplot as plt
 
-        from helpers.plots import plot_speedup
+        from helpers.instruments.plots import plot_speedup
 
         fig, ax = plt.subplots(figsize=(5, 3.5))
         plot_speedup(

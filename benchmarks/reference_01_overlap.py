@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from helpers import usable_cpus
-from helpers.processes import count_primes_to_file, read_records
+from helpers.tasks.processes import count_primes_to_file, read_records
 
 LIMIT = 350_000
 PROCESSES = 2

@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 
 import helpers
-from helpers import perf, workers
-from helpers.timeline import records_to_dicts
+from helpers.instruments import perf
+from helpers.instruments.timeline import records_to_dicts
+from helpers.tasks import workers
 
 JOB = [110_000] * 8  # the lesson's job: the same fixed work, about a second serially
 ROUNDS = 5  # timed rounds, after one untimed warm-up round
@@ -87,7 +88,7 @@ def main() -> None:
         "speedups": speedups,
         "amdahl_p": {"low": low, "median": mid, "high": high},
         "timeline": records_to_dicts(records),
-        "busy_cpus": helpers.timeline.busy_cpus(records),
+        "busy_cpus": helpers.instruments.timeline.busy_cpus(records),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1) + "\n")

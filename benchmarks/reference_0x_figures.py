@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers import timed, usable_cpus
-from helpers.timeline import busy_cpus, records_to_dicts, wall_span
-from helpers.workers import count_primes, square
+from helpers.instruments.timeline import busy_cpus, records_to_dicts, wall_span
+from helpers.tasks.workers import count_primes, square
 
 OUT = Path(__file__).resolve().parent.parent / "notebooks" / "reference"
 

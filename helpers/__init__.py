@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.cpus import usable_cpus
-from helpers.output import ChildOutput
-from helpers.safety import NotSpawnSafeError, check_spawn_safe
-from helpers.timeline import (
+from helpers.instruments.cpus import usable_cpus
+from helpers.instruments.output import ChildOutput
+from helpers.instruments.safety import NotSpawnSafeError, check_spawn_safe
+from helpers.instruments.timeline import (
     TaskRecord,
     Timed,
     max_concurrency,
@@ -43,7 +43,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Lazy: matplotlib is only imported by the process that draws.
     if name == "plot_timeline":
-        from helpers.plots import plot_timeline
+        from helpers.instruments.plots import plot_timeline
 
         return plot_timeline
     raise AttributeError(f"module 'helpers' has no attribute {name!r}")

@@ -203,11 +203,11 @@ def restore_release(lab: LabServer, notebook: str) -> Path:
 
 
 def test_first_launch_asks_the_learner_nothing(lab, page, tmp_path):
-    """The course's Lab settings (helpers.labsetup) are in force, and no toast appears."""
+    """The course's Lab settings (helpers.setup.labsetup) are in force, and no toast appears."""
     schema = lab.api("lab/api/settings/@jupyterlab/apputils-extension:notification")["schema"]
     defaults = {k: v.get("default") for k, v in schema["properties"].items()}
     assert defaults["fetchNews"] == "false", (
-        "JupyterLab would ask about Jupyter news: run `python -m helpers.labsetup` (make install)"
+        "JupyterLab would ask about Jupyter news: run `python -m helpers.setup.labsetup` (make install)"
     )
     assert defaults["checkForUpdates"] is False
     open_in_lab(page, lab)

@@ -20,8 +20,8 @@ import psutil
 import pytest
 from conftest import ROOT
 
-from helpers import doctor
-from helpers.cli import main as cli_main
+from helpers.setup import doctor
+from helpers.setup.cli import main as cli_main
 
 BIN = Path(sys.executable).parent
 
@@ -133,21 +133,21 @@ def test_the_spawned_child_check_really_starts_a_child_and_leaves_none():
     assert check.ok, check.detail
     pid = int(check.detail.split("child PID ")[1].split()[0])
     assert pid != os.getpid()
-    assert str(Path(doctor.__file__).resolve().parent) in check.detail
+    assert str(Path(doctor.__file__).resolve().parents[1]) in check.detail
     assert pid not in {p.pid for p in psutil.Process().children(recursive=True)}, (
         "the child is still running (or was not reaped)"
     )
 
 
 def test_the_child_imports_helpers_itself_and_is_our_child(tmp_path, monkeypatch):
-    """Under spawn the child imports helpers.doctor afresh: its import-time PID is its own."""
+    """Under spawn the child imports helpers.setup.doctor afresh: its import-time PID is its own."""
     monkeypatch.syspath_prepend(str(tmp_path))
     (tmp_path / "doctor_probe.py").write_text(
         textwrap.dedent("""
         import os
 
         def report(conn):
-            import helpers.doctor as d
+            import helpers.setup.doctor as d
             conn.send({"pid": os.getpid(), "ppid": os.getppid(),
                        "imported_in_pid": d._IMPORTED_IN_PID})
             conn.close()
@@ -251,7 +251,7 @@ def test_a_missing_or_incompatible_extension_is_reported():
 
 def test_missing_course_settings_are_a_note_not_a_problem(tmp_path, capsys, monkeypatch):
     note = doctor.settings_check(lab_dir=tmp_path)
-    assert not note.ok and not note.required and note.fix == "python -m helpers.labsetup"
+    assert not note.ok and not note.required and note.fix == "python -m helpers.setup.labsetup"
     text = doctor.format_report([doctor.Check("Python", True, "3.11"), note])
     assert "[note]" in text and "All good" in text
 

@@ -190,7 +190,7 @@ def parallel_map(func, items, processes=2):
 FORGED_RECORDS = """
 import time
 from helpers.grading import probe
-from helpers.timeline import TaskRecord
+from helpers.instruments.timeline import TaskRecord
 def parallel_map(func, items, processes=2):
     if getattr(func, "__name__", "") != "probe":
         return [func(x) for x in items]

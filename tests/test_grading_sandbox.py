@@ -33,7 +33,7 @@ from helpers.grading.remote import (
     restricted_loads,
 )
 from helpers.grading.sandbox import Limits, Sandbox, sandbox_status
-from helpers.timeline import TaskRecord
+from helpers.instruments.timeline import TaskRecord
 
 isolated = pytest.mark.skipif(
     not sandbox_status().isolated and os.environ.get("MPCOURSE_REQUIRE_SANDBOX") != "1",

@@ -64,7 +64,7 @@ def test_the_version_is_written_once():
 
 
 def test_mpcourse_reports_the_version(capsys):
-    from helpers.cli import main
+    from helpers.setup.cli import main
 
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
@@ -73,7 +73,7 @@ def test_mpcourse_reports_the_version(capsys):
 
 
 def test_doctor_reports_the_course_version():
-    from helpers import doctor
+    from helpers.setup import doctor
 
     check = doctor.check_course()
     assert check.ok and check.detail.startswith(f"{helpers.__version__} (")

@@ -24,9 +24,10 @@ import pytest
 from conftest import START_METHODS, own_workers
 
 import helpers
-from helpers import ChildOutput, NotSpawnSafeError, check_spawn_safe, cpus, workers
-from helpers.plots import plot_speedup, plot_timeline
-from helpers.timeline import (
+from helpers import ChildOutput, NotSpawnSafeError, check_spawn_safe
+from helpers.instruments import cpus
+from helpers.instruments.plots import plot_speedup, plot_timeline
+from helpers.instruments.timeline import (
     TaskRecord,
     Timed,
     max_concurrency,
@@ -34,6 +35,7 @@ from helpers.timeline import (
     processes_used,
     timed,
 )
+from helpers.tasks import workers
 
 # --------------------------------------------------------------------------------- fixtures
 
@@ -579,7 +581,7 @@ def test_check_spawn_safe_accepts_a_script_main(monkeypatch):
 
 def test_check_spawn_safe_rejects_functions_it_cannot_find_again():
     func = _fake_notebook_function()
-    func.__module__, func.__qualname__ = "helpers.workers", "square"  # an impostor
+    func.__module__, func.__qualname__ = "helpers.tasks.workers", "square"  # an impostor
     assert "is not the object" in _raises(func, "spawn")
     func.__module__ = "no_such_module_for_the_course"
     assert "cannot be found again" in _raises(func, "spawn")
@@ -616,7 +618,7 @@ def test_check_spawn_safe_message_names_function_method_and_fix():
         message = _raises(_nested(), method)
         assert "inner" in message
         assert f"'{method}'" in message
-        assert "Fix:" in message and "%%writefile" in message and "helpers.workers" in message
+        assert "Fix:" in message and "%%writefile" in message and "helpers.tasks.workers" in message
     assert "spawn" in _raises(_nested(), "fork")  # under fork, it says where it would fail
 
 
@@ -756,7 +758,7 @@ def test_child_output_stops_reading_when_dropped():
 
 def test_child_output_reports_a_failing_process_target(ctx, capfd):
     """A Process target that raises: traceback relayed through the queue, exit code 1."""
-    from helpers.processes import fail
+    from helpers.tasks.processes import fail
 
     out = ChildOutput(ctx)
     try:

@@ -17,9 +17,9 @@ import psutil
 import pytest
 from conftest import START_METHODS, own_workers
 
-from helpers import workers
 from helpers.grading import BoundedRun, describe_workers, probe, run_bounded
-from helpers.timeline import TaskRecord
+from helpers.instruments.timeline import TaskRecord
+from helpers.tasks import workers
 
 # --------------------------------------------------------------------------------- fixtures
 
@@ -193,7 +193,7 @@ def test_a_lambda_worker_is_reported_with_a_hint(start_method):
     run = run_bounded(pool_with_a_lambda, timeout=20)
     assert not run.ok and not run.timed_out
     assert "lambda" in run.error_message
-    assert "lambda" in run.hint().lower() and "helpers.workers" in run.hint()
+    assert "lambda" in run.hint().lower() and "helpers.tasks.workers" in run.hint()
     assert run.hint() in run.explain()
 
 

@@ -16,9 +16,9 @@ import pytest
 from conftest import ROOT, START_METHODS
 
 from helpers import TaskRecord, timed
-from helpers.plots import load_reference, plot_speedup, plot_timeline
-from helpers.timeline import busy_cpus, records_from_dicts, records_to_dicts, wall_span
-from helpers.workers import count_primes
+from helpers.instruments.plots import load_reference, plot_speedup, plot_timeline
+from helpers.instruments.timeline import busy_cpus, records_from_dicts, records_to_dicts, wall_span
+from helpers.tasks.workers import count_primes
 
 
 @pytest.fixture(params=START_METHODS)
@@ -55,7 +55,7 @@ def test_timed_records_cpu_time_within_the_wall_interval():
 
 
 def test_a_sleeping_task_uses_almost_no_cpu():
-    from helpers.workers import sleep_task
+    from helpers.tasks.workers import sleep_task
 
     record = timed(sleep_task)(0.2)
     assert record.cpu < record.duration / 2

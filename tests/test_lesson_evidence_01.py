@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from helpers.processes import (
+from helpers.tasks.processes import (
     count_primes_to_file,
     exit_with,
     fail,
@@ -22,7 +22,7 @@ from helpers.processes import (
     stderr_to_file,
     stubborn_sleep,
 )
-from helpers.workers import count_primes, sleep_task, square
+from helpers.tasks.workers import count_primes, sleep_task, square
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and exit statuses")
 
@@ -186,7 +186,7 @@ def test_the_reference_figure_is_stored_and_labelled():
 
 
 def test_show_source_shows_a_child_functions_code():
-    from helpers.output import show_source
+    from helpers.instruments.output import show_source
 
     shown = show_source(square, sleep_then_exit)
     text = getattr(shown, "data", shown)

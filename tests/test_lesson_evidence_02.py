@@ -10,9 +10,9 @@ import warnings
 import pytest
 from conftest import START_METHODS
 
-from helpers import startmethods
 from helpers.grading import run_bounded
-from helpers.workers import square, whoami
+from helpers.tasks import startmethods
+from helpers.tasks.workers import square, whoami
 
 AVAILABLE = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
 needs_fork = pytest.mark.skipif("fork" not in AVAILABLE, reason="no fork on this platform")
@@ -128,4 +128,4 @@ def test_a_main_function_hangs_a_spawn_pool_and_says_why():
 
 
 def test_helpers_functions_pickle_by_reference():
-    assert b"helpers.workers" in pickle.dumps(square) and b"whoami" in pickle.dumps(whoami)
+    assert b"helpers.tasks.workers" in pickle.dumps(square) and b"whoami" in pickle.dumps(whoami)

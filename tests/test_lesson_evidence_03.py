@@ -13,10 +13,11 @@ from multiprocessing.pool import ThreadPool
 import pytest
 from conftest import ROOT, START_METHODS
 
-from helpers import pools, timed
+from helpers import timed
 from helpers.grading import run_bounded
-from helpers.timeline import busy_cpus
-from helpers.workers import count_primes, square
+from helpers.instruments.timeline import busy_cpus
+from helpers.tasks import pools
+from helpers.tasks.workers import count_primes, square
 
 AVAILABLE = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
 

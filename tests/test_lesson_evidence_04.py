@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from helpers import ipc, workers
 from helpers.grading import run_bounded
+from helpers.tasks import ipc, workers
 
 
 @pytest.fixture(params=["fork", "spawn"])

@@ -1,4 +1,4 @@
-"""What lesson 05's helpers (helpers.sync) claim, checked by behaviour, never by speed.
+"""What lesson 05's helpers (helpers.tasks.sync) claim, checked by behaviour, never by speed.
 
 Each test starts a few processes with the lesson's child-side functions. Spawn is used where the
 point is also that the function works under every start method.
@@ -14,8 +14,8 @@ import time
 import pytest
 
 import helpers
-from helpers import sync
-from helpers.timeline import busy_cpus
+from helpers.instruments.timeline import busy_cpus
+from helpers.tasks import sync
 
 FORK = mp.get_context("fork")
 SPAWN = mp.get_context("spawn")

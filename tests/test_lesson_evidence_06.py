@@ -1,4 +1,4 @@
-"""What lesson 06's helpers (helpers.shared) claim, checked by behaviour, never by speed."""
+"""What lesson 06's helpers (helpers.tasks.shared) claim, checked by behaviour, never by speed."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from multiprocessing.managers import SharedMemoryManager
 import numpy as np
 import pytest
 
-from helpers import shared
-from helpers.workers import count_primes
+from helpers.tasks import shared
+from helpers.tasks.workers import count_primes
 
 FORK = mp.get_context("fork")
 SPAWN = mp.get_context("spawn")

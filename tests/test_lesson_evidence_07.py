@@ -1,4 +1,4 @@
-"""What lesson 07's helpers (helpers.managed) claim, checked by behaviour, never by speed."""
+"""What lesson 07's helpers (helpers.tasks.managed) claim, checked by behaviour, never by speed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from helpers import managed
+from helpers.tasks import managed
 
 SPAWN = mp.get_context("spawn")
 

@@ -1,4 +1,4 @@
-"""What lesson 08's helpers (helpers/compare.py) claim, checked by behaviour, never by speed."""
+"""What lesson 08's helpers (helpers/tasks/compare.py) claim, checked by behaviour, never by speed."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import psutil
 import pytest
 from conftest import ROOT, START_METHODS, TAG, leftover_processes, new_tag
 
-from helpers import compare
+from helpers.tasks import compare
 
 METHODS = [m for m in START_METHODS if m in mp.get_all_start_methods()]
 SIGABRT = -int(signal.SIGABRT)

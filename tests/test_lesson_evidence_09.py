@@ -1,4 +1,4 @@
-"""What lesson 09 and helpers.perf claim, checked by behaviour (never by wall-clock speed)."""
+"""What lesson 09 and helpers.instruments.perf claim, checked by behaviour (never by wall-clock speed)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from conftest import ROOT
 
 import helpers
-from helpers import perf, workers
-from helpers.plots import load_reference
-from helpers.timeline import busy_cpus
+from helpers.instruments import perf
+from helpers.instruments.plots import load_reference
+from helpers.instruments.timeline import busy_cpus
+from helpers.tasks import workers
 
 P_VALUES = [0.0, 0.3, 0.5, 0.9, 0.99, 1.0]
 N_VALUES = [1, 2, 4, 16, 64]

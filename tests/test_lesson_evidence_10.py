@@ -1,4 +1,4 @@
-"""What lesson 10 and helpers.scale claim, checked by behaviour (never by wall-clock speed).
+"""What lesson 10 and helpers.tasks.scale claim, checked by behaviour (never by wall-clock speed).
 
 One real cluster (``dask scheduler`` and ``dask worker --nworkers 2``, separate processes on
 127.0.0.1) is started for the module, as the lesson starts it.
@@ -15,7 +15,7 @@ import psutil
 import pytest
 from distributed import Client
 
-from helpers import scale, workers
+from helpers.tasks import scale, workers
 
 pytestmark = pytest.mark.xdist_group("dask-cluster")
 
@@ -94,7 +94,7 @@ def test_crash_once_ends_its_process_the_first_time_only(tmp_path):
 
 
 def test_functions_from_the_package_travel_by_name():
-    assert b"helpers.workers" in cloudpickle.dumps(workers.count_primes)
+    assert b"helpers.tasks.workers" in cloudpickle.dumps(workers.count_primes)
     assert len(cloudpickle.dumps(workers.count_primes)) < 100
 
 

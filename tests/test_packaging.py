@@ -5,7 +5,7 @@
 - postBuild and start: executable, fail fast, install the course, cap BLAS threads;
 - README: its make commands exist, its Binder badge and each lesson's own badge point at the
   right notebook;
-- helpers.labsetup writes settings JupyterLab accepts; nbgrader_config.py gives a learner with no
+- helpers.setup.labsetup writes settings JupyterLab accepts; nbgrader_config.py gives a learner with no
   exchange a private one, so the Assignment List shows no error.
 """
 
@@ -27,8 +27,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from helpers import labsetup
-from helpers.cpus import usable_cpus
+from helpers.instruments.cpus import usable_cpus
+from helpers.setup import labsetup
 
 BIN = Path(sys.executable).parent
 # repo2docker's pattern for the Python version of a conda environment (buildpacks/conda).
@@ -149,7 +149,7 @@ def test_nbgrader_comes_from_pip_in_the_version_with_a_working_lab_extension():
 
 
 def test_doctor_checks_the_same_requirements_as_pyproject():
-    from helpers import doctor
+    from helpers.setup import doctor
 
     project = sorted(str(Requirement(r)) for r in pyproject()["project"]["dependencies"])
     assert sorted(str(Requirement(r)) for r in doctor.REQUIREMENTS) == project
@@ -176,9 +176,9 @@ def test_post_build_fails_fast_and_installs_the_course():
     assert "python -m pip install --no-deps -e ." in code, (
         "repo2docker does not install pyproject.toml when environment.yml exists"
     )
-    assert "python -m helpers.labsetup" in code
+    assert "python -m helpers.setup.labsetup" in code
     assert code.index("python -m pip install --no-deps -e .") < code.index(
-        "python -m helpers.labsetup"
+        "python -m helpers.setup.labsetup"
     )
 
 

@@ -8,7 +8,7 @@ from multiprocessing.pool import ThreadPool
 
 from helpers import timed, usable_cpus
 from helpers.selfcheck import lesson_00
-from helpers.workers import count_primes
+from helpers.tasks.workers import count_primes
 
 
 def solution(limits):

@@ -6,8 +6,8 @@ import multiprocessing as mp
 
 import pytest
 
-from helpers.processes import sleep_then_exit
 from helpers.selfcheck.lesson_01 import check_exit_codes, check_stop_within
+from helpers.tasks.processes import sleep_then_exit
 
 # --- exit_codes(codes) ------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ import functools
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 
-from helpers import startmethods
 from helpers.selfcheck import lesson_02
-from helpers.workers import whoami
+from helpers.tasks import startmethods
+from helpers.tasks.workers import whoami
 
 # -- settings_everywhere -----------------------------------------------------------------------
 

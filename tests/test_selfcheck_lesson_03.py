@@ -5,8 +5,9 @@ from __future__ import annotations
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from helpers import pools, timed, workers
+from helpers import timed
 from helpers.selfcheck import lesson_03
+from helpers.tasks import pools, workers
 
 # -- as_they_finish ----------------------------------------------------------------------------
 

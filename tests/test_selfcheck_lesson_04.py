@@ -6,8 +6,8 @@ import multiprocessing as mp
 
 import pytest
 
-from helpers import ipc, workers
 from helpers.selfcheck.lesson_04 import check_shout_all, check_squares_by_consumers
+from helpers.tasks import ipc, workers
 
 # --- squares_by_consumers(numbers, n_consumers) ------------------------------------------------
 

@@ -1,14 +1,14 @@
 """Lesson 05's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones.
 
 The answers below are what a learner might type in the notebook (parent-side code only; the
-child-side functions come from helpers.sync). The checks run them through run_bounded, which
+child-side functions come from helpers.tasks.sync). The checks run them through run_bounded, which
 forks, so functions defined here work whatever the start method of the workers they start.
 """
 
 from __future__ import annotations
 
-from helpers import sync
 from helpers.selfcheck import lesson_05
+from helpers.tasks import sync
 
 # --- Exercise 1: count_with_one_lock(ctx, workers, steps) ---------------------------------------
 

@@ -1,7 +1,7 @@
 """Lesson 06's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones.
 
 The answers below are what a learner might type in the notebook (parent-side code only; the
-child-side functions come from helpers.shared). The checks run them through run_bounded, which
+child-side functions come from helpers.tasks.shared). The checks run them through run_bounded, which
 forks, so functions defined here work whatever start method their workers use.
 """
 
@@ -12,9 +12,9 @@ from multiprocessing.managers import SharedMemoryManager
 
 import numpy as np
 
-from helpers import shared
 from helpers.selfcheck import lesson_06
-from helpers.workers import is_prime
+from helpers.tasks import shared
+from helpers.tasks.workers import is_prime
 
 # --- Exercise 1: squares_in_shared_memory(ctx, count, workers) --------------------------------
 

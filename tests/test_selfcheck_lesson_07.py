@@ -1,13 +1,13 @@
 """Lesson 07's self-checks say ✅ to right answers and ❌, with the right advice, to wrong ones.
 
 The answers below are what a learner might type in the notebook (parent-side code only; the
-child-side functions come from helpers.managed). The checks run them through run_bounded.
+child-side functions come from helpers.tasks.managed). The checks run them through run_bounded.
 """
 
 from __future__ import annotations
 
-from helpers import managed
 from helpers.selfcheck import lesson_07
+from helpers.tasks import managed
 
 # --- Exercise 1: group_by_parity(ctx, numbers) -----------------------------------------------
 

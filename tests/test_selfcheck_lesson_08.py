@@ -14,8 +14,8 @@ from multiprocessing.pool import ThreadPool
 import pytest
 
 import helpers
-from helpers import compare
 from helpers.selfcheck import lesson_08 as check
+from helpers.tasks import compare
 
 # --------------------------------------------------------------------------- exercise 1
 

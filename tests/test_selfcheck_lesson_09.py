@@ -7,8 +7,9 @@ import multiprocessing as mp
 import pytest
 
 import helpers
-from helpers import perf, workers
+from helpers.instruments import perf
 from helpers.selfcheck import lesson_09
+from helpers.tasks import workers
 
 # -- count_in_chunks ---------------------------------------------------------------------------
 

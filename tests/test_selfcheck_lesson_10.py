@@ -10,8 +10,8 @@ import pytest
 from distributed import Client, as_completed
 
 import helpers
-from helpers import scale, workers
 from helpers.selfcheck import lesson_10
+from helpers.tasks import scale, workers
 
 pytestmark = pytest.mark.xdist_group("dask-cluster")
 

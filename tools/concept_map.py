@@ -30,57 +30,62 @@ END = "<!-- end of concept map -->"
 
 # lesson number: (concept, child-side modules, graded assignment or None, grader module or None)
 LESSONS: dict[str, tuple[str, list[str], str | None, str | None]] = {
-    "00": ("set-up check, a first pool", ["helpers/workers.py", "helpers/doctor.py"], None, None),
+    "00": (
+        "set-up check, a first pool",
+        ["helpers/tasks/workers.py", "helpers/setup/doctor.py"],
+        None,
+        None,
+    ),
     "01": (
         "Process: start, join, exit codes, daemons",
-        ["helpers/processes.py"],
+        ["helpers/tasks/processes.py"],
         "processes",
         "helpers/grading/bounded.py",
     ),
     "02": (
         "start methods, pickling, spawn safety",
-        ["helpers/startmethods.py", "helpers/safety.py"],
+        ["helpers/tasks/startmethods.py", "helpers/instruments/safety.py"],
         "processes",
         "helpers/grading/bounded.py",
     ),
     "03": (
         "Pool, imap_unordered, apply_async, executors",
-        ["helpers/pools.py", "helpers/workers.py"],
+        ["helpers/tasks/pools.py", "helpers/tasks/workers.py"],
         "pool",
         "helpers/grading/bounded.py",
     ),
     "04": (
         "Queue and Pipe, producers and consumers",
-        ["helpers/ipc.py"],
+        ["helpers/tasks/ipc.py"],
         "queue",
         "helpers/grading/assignments/queue.py",
     ),
     "05": (
         "Lock, Semaphore, Event, Condition, Barrier",
-        ["helpers/sync.py"],
+        ["helpers/tasks/sync.py"],
         "lock",
         "helpers/grading/assignments/lock.py",
     ),
     "06": (
         "Value, Array, shared_memory",
-        ["helpers/shared.py"],
+        ["helpers/tasks/shared.py"],
         "shared_memory",
         "helpers/grading/assignments/shared_memory.py",
     ),
     "07": (
         "managers and proxies",
-        ["helpers/managed.py"],
+        ["helpers/tasks/managed.py"],
         "managers",
         "helpers/grading/bounded.py",
     ),
-    "08": ("processes versus threads, the GIL", ["helpers/compare.py"], None, None),
+    "08": ("processes versus threads, the GIL", ["helpers/tasks/compare.py"], None, None),
     "09": (
         "speedup, Amdahl and Gustafson, overheads",
-        ["helpers/perf.py", "benchmarks/overhead.py", "benchmarks/pool_speedup.py"],
+        ["helpers/instruments/perf.py", "benchmarks/overhead.py", "benchmarks/pool_speedup.py"],
         "performance",
         "helpers/grading/assignments/performance.py",
     ),
-    "10": ("Dask: beyond one machine", ["helpers/scale.py"], None, None),
+    "10": ("Dask: beyond one machine", ["helpers/tasks/scale.py"], None, None),
 }
 
 

@@ -30,20 +30,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpers.grading.trace import read_trace, tracing
-from helpers.timeline import TaskRecord
+from helpers.instruments.timeline import TaskRecord
 
 # What the children's stderr says, and what the learner should do about it.
 _HINTS = [
     (
         "Can't get attribute",
         "Your worker function is defined in the notebook. Worker processes "
-        "started with spawn cannot find it. Use a function from helpers.workers, or write yours to "
+        "started with spawn cannot find it. Use a function from helpers.tasks.workers, or write yours to "
         "a file with %%writefile and import it.",
     ),
     (
         "<lambda>",
         "A lambda cannot be sent to a worker process. Use a named top-level function "
-        "from a module (for example from helpers.workers).",
+        "from a module (for example from helpers.tasks.workers).",
     ),
     (
         "Can't pickle",
@@ -413,7 +413,7 @@ def run_bounded(
     finish after it returns before they count as left over (a pool never closed). With
     ``start_method``, every process the call starts uses that start method, whatever context
     the code asks for (``mp.get_context("fork")`` included): a check of spawn safety cannot be
-    passed by choosing fork. ``trace`` names task functions (``"helpers.workers.count_primes"``)
+    passed by choosing fork. ``trace`` names task functions (``"helpers.tasks.workers.count_primes"``)
     whose calls are recorded, with the process that ran each, in the run's ``tasks``: which
     processes did the work, whatever start method they were started with.
     """

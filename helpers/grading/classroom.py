@@ -1,6 +1,6 @@
 """Grade a whole class in parallel: ``mpcourse grade ASSIGNMENT``.
 
-Who imports this: the ``mpcourse`` command (:mod:`helpers.cli`) and the course's tests and
+Who imports this: the ``mpcourse`` command (:mod:`helpers.setup.cli`) and the course's tests and
 benchmarks. Run it from the course folder (where ``nbgrader_config.py`` is).
 
 nbgrader autogrades one submission after another, and its SQLite gradebook must have one writer.
@@ -324,8 +324,8 @@ def grade_class(
     ``timeout`` is each cell's limit (as ``TrustedExecute.timeout``), ``budget`` the most one
     submission may take in all. Writes ``grades.csv`` and ``grades-<assignment>.png``.
     """
-    from helpers.cpus import usable_cpus
     from helpers.grading.sandbox import sandbox_status
+    from helpers.instruments.cpus import usable_cpus
 
     course = course.resolve()
     status = sandbox_status()

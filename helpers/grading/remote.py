@@ -120,7 +120,7 @@ _SAFE_GLOBALS = {
     ("fractions", "Fraction"),
 }
 #: Modules whose classes are the grading's own records (dataclasses and named tuples).
-_RECORD_MODULES = ("helpers.grading.", "helpers.timeline")
+_RECORD_MODULES = ("helpers.grading.", "helpers.instruments.timeline")
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -133,7 +133,7 @@ class RestrictedUnpickler(pickle.Unpickler):
                 return obj
         elif (module, name) in _SAFE_GLOBALS:
             return getattr(sys.modules.get(module) or __import__(module), name)
-        elif module.startswith(_RECORD_MODULES) or module in {"helpers.timeline"}:
+        elif module.startswith(_RECORD_MODULES) or module in {"helpers.instruments.timeline"}:
             __import__(module)
             obj = getattr(sys.modules[module], name, None)
             if isinstance(obj, type) and not name.startswith("_") and _is_record(obj):
@@ -470,7 +470,7 @@ class _Observer(threading.Thread):
 
 
 def _records_in(obj: Any, depth: int = 0) -> Iterator[Any]:
-    from helpers.timeline import TaskRecord
+    from helpers.instruments.timeline import TaskRecord
 
     if isinstance(obj, TaskRecord):
         yield obj

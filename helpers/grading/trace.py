@@ -3,7 +3,7 @@
 Who imports this: :func:`helpers.grading.run_bounded` (its ``trace=`` option), in the forked copy
 that runs the learner's code. Not learners.
 
-``run_bounded(f, ..., trace=["helpers.workers.count_primes"])`` makes every pool (a
+``run_bounded(f, ..., trace=["helpers.tasks.workers.count_primes"])`` makes every pool (a
 ``multiprocessing`` pool, a thread pool or a ``ProcessPoolExecutor``) that is handed that
 function receive a :class:`TracedTask` instead, for the duration of the call. The tracer pickles
 by name, so a worker started with spawn or forkserver imports the real function and runs it, and
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from helpers.timeline import TaskRecord
+from helpers.instruments.timeline import TaskRecord
 
 __all__ = ["TracedTask", "read_trace", "tracing"]
 

@@ -3,7 +3,7 @@
 The check runs the learner's function through :func:`helpers.grading.run_bounded` (a separate,
 time-limited process), prints ✅ or ❌ lines through :func:`helpers.selfcheck.report` and
 returns True or False. It never raises, and it never looks at how fast anything ran: it checks
-the results, which processes ran the tasks (from their :class:`~helpers.timeline.TaskRecord`),
+the results, which processes ran the tasks (from their :class:`~helpers.instruments.timeline.TaskRecord`),
 the pool's size and that nothing was left running.
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from helpers.cpus import usable_cpus
 from helpers.grading import run_bounded
+from helpers.instruments.cpus import usable_cpus
+from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
-from helpers.timeline import TaskRecord
-from helpers.workers import count_primes
+from helpers.tasks.workers import count_primes
 
 __all__ = ["POOL_CASE", "check_primes_in_pool"]
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.grading import run_bounded
-from helpers.processes import stubborn_sleep
 from helpers.selfcheck import report
-from helpers.workers import sleep_task
+from helpers.tasks.processes import stubborn_sleep
+from helpers.tasks.workers import sleep_task
 
 __all__ = ["check_exit_codes", "check_stop_within", "stop_within_cases"]
 

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.grading import run_bounded
-from helpers.pools import Squared
+from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
-from helpers.timeline import TaskRecord
-from helpers.workers import count_primes
+from helpers.tasks.pools import Squared
+from helpers.tasks.workers import count_primes
 
 __all__ = [
     "FINISH_CASE",

@@ -8,8 +8,8 @@ raises.
 - :func:`check_count_with_one_lock`: ``count_with_one_lock(ctx, workers, steps)`` must start
   ``workers`` processes that add to ONE shared counter under ONE lock, and return the count.
 - :func:`check_run_in_phases`: ``run_in_phases(ctx, setup_seconds)`` must start one process per
-  set-up time, all running :func:`helpers.sync.two_phase` with one shared ``Barrier``, and
-  return every :class:`~helpers.timeline.TaskRecord` they reported.
+  set-up time, all running :func:`helpers.tasks.sync.two_phase` with one shared ``Barrier``, and
+  return every :class:`~helpers.instruments.timeline.TaskRecord` they reported.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _TOLERANCE = 0.005
 def check_count_with_one_lock(func: Callable[..., Any], workers: int = 3, steps: int = 40) -> bool:
     """Run ``func(ctx, workers, steps)`` and check that it returns ``workers * steps``.
 
-    The workers run :func:`helpers.sync.locked_increment`, which pauses 1 ms between reading and
+    The workers run :func:`helpers.tasks.sync.locked_increment`, which pauses 1 ms between reading and
     writing the counter: without one shared lock, updates are lost on every run, whatever the
     number of CPUs.
     """
@@ -84,7 +84,7 @@ def check_run_in_phases(
 ) -> bool:
     """Run ``func(ctx, setup_seconds)`` and check that no work phase began before every set-up.
 
-    Each process runs :func:`helpers.sync.two_phase` and reports two records, ``"<name> setup"``
+    Each process runs :func:`helpers.tasks.sync.two_phase` and reports two records, ``"<name> setup"``
     and ``"<name> work"``; the setup record's result is the value ``Barrier.wait()`` returned.
     """
     parties = len(setup_seconds)

@@ -7,11 +7,11 @@ raises.
 
 - :func:`check_squares_in_shared_memory`: ``squares_in_shared_memory(ctx, count, workers)`` must
   create a ``SharedMemory`` block, let ``workers`` processes fill it with
-  :func:`helpers.shared.fill_squares`, copy the numbers out, close AND unlink the block, and
+  :func:`helpers.tasks.shared.fill_squares`, copy the numbers out, close AND unlink the block, and
   return ``(name, values)``.
 - :func:`check_prime_flags_with_pool`: ``prime_flags_with_pool(ctx, limit, workers)`` must fill a
   shared array of prime flags from a ``Pool`` whose initializer installs the array
-  (:func:`helpers.shared.init_flags`, :func:`helpers.shared.mark_primes_task`) and return the
+  (:func:`helpers.tasks.shared.init_flags`, :func:`helpers.tasks.shared.mark_primes_task`) and return the
   flags as a list.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from helpers.grading import run_bounded
 from helpers.selfcheck import report
-from helpers.workers import is_prime
+from helpers.tasks.workers import is_prime
 
 __all__ = ["check_prime_flags_with_pool", "check_squares_in_shared_memory"]
 

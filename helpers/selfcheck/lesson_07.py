@@ -6,10 +6,10 @@ kernel), prints ✅ or ❌ lines with what to fix, returns ``True`` or ``False``
 
 - :func:`check_group_by_parity`: ``group_by_parity(ctx, numbers)`` must let pool workers append
   each number to ``shared["even"]`` or ``shared["odd"]`` of a managed dict
-  (:func:`helpers.managed.append_to`) and return a plain dict of plain, sorted lists. The trap:
+  (:func:`helpers.tasks.managed.append_to`) and return a plain dict of plain, sorted lists. The trap:
   plain lists inside a managed dict lose every append.
 - :func:`check_count_with_manager_lock`: ``count_with_manager_lock(ctx, workers, steps)`` must
-  count to ``workers * steps`` with :func:`helpers.managed.add_to_counter` in a pool, under a
+  count to ``workers * steps`` with :func:`helpers.tasks.managed.add_to_counter` in a pool, under a
   ``manager.Lock()``.
 """
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from helpers.grading import run_bounded
+from helpers.instruments.timeline import TaskRecord, max_concurrency
 from helpers.selfcheck import report
-from helpers.timeline import TaskRecord, max_concurrency
-from helpers.workers import sleep_task
+from helpers.tasks.workers import sleep_task
 
 __all__ = ["EXPECTED_CHOICE", "check_choice", "check_run_pool", "check_who_sees_it"]
 

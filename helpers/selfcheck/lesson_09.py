@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.grading import run_bounded
+from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
-from helpers.timeline import TaskRecord
-from helpers.workers import count_primes
+from helpers.tasks.workers import count_primes
 
 __all__ = ["CHUNK_CASES", "LONGEST_CASE", "check_count_in_chunks", "check_longest_first"]
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.grading import run_bounded
+from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
-from helpers.timeline import TaskRecord
-from helpers.workers import count_primes
+from helpers.tasks.workers import count_primes
 
 __all__ = ["ERROR_ITEMS", "LIMITS", "check_count_on_cluster", "check_results_or_errors"]
 

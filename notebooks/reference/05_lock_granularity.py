@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import helpers
-from helpers import sync
+from helpers.tasks import sync
 
 ITEMS, UNITS, REPEATS = 60_000, 40, 7  # the lesson uses the same ITEMS and UNITS
 OUT = Path(__file__).with_suffix(".json")

@@ -183,7 +183,7 @@ def class_env(cache: Path = CACHE, python: str = CLASS_PYTHON) -> Path:
 def install_course(bin_dir: Path, scratch: Path) -> Path:
     """Install the course into the class's venv from a copy of the working tree in ``scratch``
     (kept there: the install is editable), then the course's JupyterLab settings
-    (``python -m helpers.labsetup``). Returns the copy.
+    (``python -m helpers.setup.labsetup``). Returns the copy.
 
     Editable, because the grading sandbox (helpers/grading/sandbox.py) hides the folder that
     holds the ``helpers`` package: for a checkout that is the course repository, as intended, but
@@ -205,7 +205,7 @@ def install_course(bin_dir: Path, scratch: Path) -> Path:
         for cmd in (
             [str(bin_dir / "pip"), "install", "-q", "--no-deps", "--no-build-isolation"]
             + ["--force-reinstall", "--editable", str(copy)],
-            [str(bin_dir / "python"), "-m", "helpers.labsetup"],
+            [str(bin_dir / "python"), "-m", "helpers.setup.labsetup"],
         ):
             result = subprocess.run(cmd, capture_output=True, text=True, cwd=scratch, timeout=600)
             if result.returncode != 0:

@@ -47,8 +47,8 @@ from typing import Any
 
 from helpers.grading.bounded import BoundedRun, hint_for, last_lines, process_state
 from helpers.grading.watchdog import Watchdog
-from helpers.safety import NotSpawnSafeError, _describe, _problem, check_spawn_safe
-from helpers.timeline import TaskRecord, max_concurrency, overlapping_pairs
+from helpers.instruments.safety import NotSpawnSafeError, _describe, _problem, check_spawn_safe
+from helpers.instruments.timeline import TaskRecord, max_concurrency, overlapping_pairs
 
 __all__ = [
     "DepositRace",

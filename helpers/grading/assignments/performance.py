@@ -3,7 +3,7 @@
 Who imports this: the performance assignment's setup cell and the course's tests.
 
 A pool's choices are proven from the tasks that ran, never from a clock: run the learner's code
-through ``run_bounded(..., trace=["helpers.workers.square"])`` and pass the run's ``tasks`` to
+through ``run_bounded(..., trace=["helpers.tasks.workers.square"])`` and pass the run's ``tasks`` to
 :func:`chunk_report`. A pool hands its tasks out in chunks: every item of a chunk runs in the
 same worker, one after another, and the trace records the chunk of each call.
 :func:`chunk_report` groups the calls into their chunks and says whether they have the size the
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from helpers.timeline import TaskRecord
+from helpers.instruments.timeline import TaskRecord
 
 __all__ = ["ChunkReport", "chunk_report", "expected_chunksize"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpers.grading.assignments.lock import _collect, _context, _stop
-from helpers.safety import check_spawn_safe
+from helpers.instruments.safety import check_spawn_safe
 
 __all__ = ["AddRace", "PausingValue", "ShmCheck", "add_race", "shm_check"]
 

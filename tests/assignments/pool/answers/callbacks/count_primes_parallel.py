@@ -1,4 +1,4 @@
-from helpers.workers import is_prime
+from helpers.tasks.workers import is_prime
 
 
 def count_below(n):

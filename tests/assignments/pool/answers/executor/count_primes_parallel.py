@@ -1,6 +1,6 @@
 from concurrent.futures import ProcessPoolExecutor
 
-from helpers.workers import count_primes
+from helpers.tasks.workers import count_primes
 
 
 def count_primes_parallel(limits, processes=2):
