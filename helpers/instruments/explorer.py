@@ -329,10 +329,11 @@ def explain(run: ExplorerRun) -> list[str]:
         f"efficiency {run.efficiency:.0%}."
     ]
     if cpus == 1:
+        who = "the workers took turns on it" if s.workers > 1 else "the worker had it alone"
         lines.append(
-            f"Only ONE CPU is usable here: the workers took turns on it ({run.busy_cpus:.2f} CPUs "
-            "busy on average), so no speedup is possible; the difference from 1 is the pool's "
-            "overhead and noise."
+            f"Only ONE CPU is usable here: {who} ({run.busy_cpus:.2f} CPUs busy on average), so "
+            "no speedup is possible: a speedup below 1 is the pool's overhead, one above 1 is "
+            "noise."
         )
     elif s.workers > cpus:
         lines.append(
@@ -372,7 +373,7 @@ def explain(run: ExplorerRun) -> list[str]:
             f"(messages, pickling, waiting), against {task_ms:.2f} ms of work per task."
             + (
                 " The tasks are tiny: a bigger chunksize sends several per message."
-                if task_ms < 2 and s.chunksize < 8
+                if task_ms < 2 and s.chunksize < 8 and run.transfer < 0.05 * run.task_seconds
                 else ""
             )
         )
