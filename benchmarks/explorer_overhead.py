@@ -1,0 +1,120 @@
+"""What does lesson 09's performance explorer add to the time it measures? Its instrumented pool
+loop against a plain ``Pool.map`` of the same work, side by side in one run.
+
+Both sides run ``count_primes(--limit)`` for ``--tasks`` equal tasks on a fresh, warmed-up pool of
+``usable_cpus()`` workers (same start method, ``chunksize`` 1), and time only the pass over the
+tasks (start-up is excluded from both):
+
+- **explorer**: ``PerformanceExplorer.run(settings, wait=True)`` with one repeat, headless (the
+  same code the Run button starts): chunks built in the parent, ``imap_unordered`` polled every
+  0.1 s for a Cancel, a timing record per task, a progress bar;
+- **plain**: ``pool.map(count_primes, tasks)``.
+
+``--repeat`` interleaved rounds; the overhead is the explorer's median over the plain median,
+minus one (the goal is 5 % or less). The whole press of Run (start-up, pass and drawing) is
+reported beside it.
+
+    python benchmarks/explorer_overhead.py
+    python benchmarks/explorer_overhead.py --repeat 9
+
+The first line printed is ``explorer overhead: X%``; the lines after it are the measurements
+behind it. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import time
+
+from helpers.cpus import usable_cpus
+from helpers.instruments.explorer import PerformanceExplorer, Settings
+from helpers.workers import count_primes, whoami
+
+TIMEOUT = 300.0
+
+
+def load_average() -> float | None:
+    """The 1-minute load average, or None where the platform has none."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
+def spread(runs: list[float]) -> str:
+    """``median ms (min to max)`` of ``runs`` in seconds."""
+    return (
+        f"{statistics.median(runs) * 1000:.1f} ms (from {min(runs) * 1000:.1f} to "
+        f"{max(runs) * 1000:.1f}, {len(runs)} runs)"
+    )
+
+
+def plain_pass(ctx: mp.context.BaseContext, settings: Settings) -> tuple[float, float]:
+    """A fresh pool, warmed up, then one timed ``pool.map``: (pass seconds, whole seconds)."""
+    tasks = [settings.limit] * settings.tasks
+    begin = time.perf_counter()
+    with ctx.Pool(settings.workers) as pool:
+        pool.map_async(whoami, range(settings.workers), chunksize=1).get(TIMEOUT)
+        t0 = time.perf_counter()
+        pool.map_async(count_primes, tasks, chunksize=settings.chunksize).get(TIMEOUT)
+        seconds = time.perf_counter() - t0
+    return seconds, time.perf_counter() - begin
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=40_000, help="count_primes limit per task")
+    parser.add_argument("--tasks", type=int, default=32, help="number of equal tasks")
+    parser.add_argument("--repeat", type=int, default=7, help="interleaved rounds (median)")
+    args = parser.parse_args()
+    if args.repeat < 1 or args.tasks < 1 or args.limit < 1:
+        parser.error("--repeat, --tasks and --limit must be at least 1")
+
+    cpus = usable_cpus()
+    ctx = mp.get_context()
+    settings = Settings(
+        workers=cpus, limit=args.limit, tasks=args.tasks, repeats=1, method=ctx.get_start_method()
+    )
+    explorer = PerformanceExplorer(settings)
+    load_before = load_average()
+    explorer.run(settings, wait=True)  # warm-up; measures and caches the serial loop
+    plain_pass(ctx, settings)
+    explored, plain, explored_whole, plain_whole = [], [], [], []
+    try:
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            run = explorer.run(settings, wait=True, timeout=TIMEOUT)
+            explored_whole.append(time.perf_counter() - t0)
+            if run is None or not run.complete:
+                raise SystemExit(f"the explorer's run did not complete: {run and run.error}")
+            explored.append(run.pooled[0])
+            seconds, whole = plain_pass(ctx, settings)
+            plain.append(seconds)
+            plain_whole.append(whole)
+    finally:
+        explorer.close()
+    load_after = load_average()
+
+    overhead = statistics.median(explored) / statistics.median(plain) - 1
+    print(f"explorer overhead: {overhead * 100:.1f}%")
+    print(f"  workload: {args.tasks} x count_primes({args.limit:,}), Pool({cpus}), chunksize 1, "
+          f"{ctx.get_start_method()}")  # fmt: skip
+    print(f"  explorer pass (imap_unordered, records, progress): {spread(explored)}")
+    print(f"  plain pool.map pass: {spread(plain)}")
+    ratios = [e / p - 1 for e, p in zip(explored, plain, strict=True)]
+    print(f"  overhead per round: {', '.join(f'{r * 100:+.1f}%' for r in ratios)}")
+    print(
+        f"  whole press of Run (start-up, pass, drawing): {spread(explored_whole)}; "
+        f"plain pool start-up and map: {spread(plain_whole)}"
+    )
+    print(
+        f"  cpus: {cpus} usable of {os.cpu_count()} | load average (1 min) before {load_before} "
+        f"after {load_after} | Python {platform.python_version()} | {platform.platform()}"
+    )
+    if load_before is not None and max(load_before, load_after or 0) > cpus:
+        print(f"  NOISY: the load average was above {cpus}: other programs used the CPUs")
+
+
+if __name__ == "__main__":
+    main()
