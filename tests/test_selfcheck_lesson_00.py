@@ -6,6 +6,9 @@ import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.pool import ThreadPool
 
+import pytest
+from selfcheck_cases import accepts, params, rejects
+
 from helpers import timed, usable_cpus
 from helpers.selfcheck import lesson_00
 from helpers.tasks.workers import count_primes
@@ -48,37 +51,17 @@ def never_closed(limits):
     return pool.map(timed(count_primes), limits)
 
 
-def test_accepts_the_solution(capsys):
-    assert lesson_00.check_primes_in_pool(solution) is True
-    assert capsys.readouterr().out.startswith("✅")
+check = lesson_00.check_primes_in_pool
+CASES = [
+    *accepts(check, solution, other_correct),
+    rejects(check, stub, "your own process", "mp.Pool"),
+    rejects(check, thread_pool, "threads of your own process"),
+    rejects(check, oversized_pool, "usable_cpus()"),
+    rejects(check, counts_only, "expected a list of records"),
+    rejects(check, never_closed, "left running"),
+]
 
 
-def test_accepts_another_correct_answer(capsys):
-    assert lesson_00.check_primes_in_pool(other_correct) is True
-    assert capsys.readouterr().out.startswith("✅")
-
-
-def test_rejects_the_stub(capsys):
-    assert lesson_00.check_primes_in_pool(stub) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "your own process" in out and "mp.Pool" in out
-
-
-def test_rejects_a_thread_pool(capsys):
-    assert lesson_00.check_primes_in_pool(thread_pool) is False
-    assert "threads of your own process" in capsys.readouterr().out
-
-
-def test_rejects_a_pool_larger_than_the_cpus(capsys):
-    assert lesson_00.check_primes_in_pool(oversized_pool) is False
-    assert "usable_cpus()" in capsys.readouterr().out
-
-
-def test_rejects_bare_counts(capsys):
-    assert lesson_00.check_primes_in_pool(counts_only) is False
-    assert "expected a list of records" in capsys.readouterr().out
-
-
-def test_rejects_a_pool_left_open(capsys):
-    assert lesson_00.check_primes_in_pool(never_closed) is False
-    assert "left running" in capsys.readouterr().out
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 
 import pytest
+from selfcheck_cases import accepts, params, rejects
 
 from helpers.selfcheck.lesson_01 import check_exit_codes, check_stop_within
 from helpers.tasks.processes import sleep_then_exit
@@ -66,28 +67,6 @@ def exit_codes_run(codes):
     return [p.exitcode for p in procs]
 
 
-@pytest.mark.parametrize("answer", [exit_codes_solution, exit_codes_other])
-def test_exit_codes_right_answers_pass(answer, capsys):
-    assert check_exit_codes(answer) is True
-    assert capsys.readouterr().out.startswith("✅")
-
-
-@pytest.mark.parametrize(
-    ("answer", "advice"),
-    [
-        (exit_codes_stub, "no process was started"),
-        (exit_codes_one_by_one, "start every process first"),
-        (exit_codes_no_join, "Join each process"),
-        (exit_codes_run, "not p.run()"),
-    ],
-)
-def test_exit_codes_wrong_answers_fail_with_advice(answer, advice, capsys):
-    assert check_exit_codes(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌")
-    assert advice in out
-
-
 # --- stop_within(target, args, seconds) ------------------------------------------------------
 
 
@@ -118,34 +97,32 @@ def stop_within_other(target, args, seconds):
     return p.exitcode
 
 
-def stop_within_stub(target, args, seconds):
-    """The notebook's stub: waits, stops nothing."""
+def _wait_then_stop(target, args, seconds, *stops):
+    """Start the target, wait ``seconds``, then for each ``(method, grace)``, while the process is
+    still alive, call ``p.<method>()`` and wait ``grace`` seconds more (the mistakes below)."""
     p = mp.Process(target=target, args=args)
     p.start()
     p.join(timeout=seconds)
+    for method, grace in stops:
+        if p.is_alive():
+            getattr(p, method)()
+            p.join(timeout=grace)
     return p.exitcode
+
+
+def stop_within_stub(target, args, seconds):
+    """The notebook's stub: waits, stops nothing."""
+    return _wait_then_stop(target, args, seconds)
 
 
 def stop_within_terminate_only(target, args, seconds):
     """Classic mistake: terminate() and trust it."""
-    p = mp.Process(target=target, args=args)
-    p.start()
-    p.join(timeout=seconds)
-    if p.is_alive():
-        p.terminate()
-        p.join(timeout=1)
-    return p.exitcode
+    return _wait_then_stop(target, args, seconds, ("terminate", 1))
 
 
 def stop_within_kill_at_once(target, args, seconds):
     """Classic mistake: kill() straight away, without asking first."""
-    p = mp.Process(target=target, args=args)
-    p.start()
-    p.join(timeout=seconds)
-    if p.is_alive():
-        p.kill()
-        p.join(timeout=5)
-    return p.exitcode
+    return _wait_then_stop(target, args, seconds, ("kill", 5))
 
 
 def stop_within_plain_join(target, args, seconds):
@@ -154,33 +131,6 @@ def stop_within_plain_join(target, args, seconds):
     p.start()
     p.join()
     return p.exitcode
-
-
-@pytest.mark.parametrize("answer", [stop_within_solution, stop_within_other])
-def test_stop_within_right_answers_pass(answer, capsys):
-    assert check_stop_within(answer) is True
-    assert capsys.readouterr().out.startswith("✅")
-
-
-@pytest.mark.parametrize(
-    ("answer", "advice", "timeout"),
-    [
-        (stop_within_stub, "call p.terminate()", 25.0),
-        (stop_within_terminate_only, "call p.kill()", 25.0),
-        (stop_within_kill_at_once, "Ask first with terminate()", 25.0),
-        (stop_within_plain_join, "Give join() a timeout", 4.0),
-    ],
-)
-def test_stop_within_wrong_answers_fail_with_advice(answer, advice, timeout, capsys):
-    assert check_stop_within(answer, timeout=timeout) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌")
-    assert advice in out
-
-
-def test_a_check_never_raises(capsys):
-    assert check_exit_codes("not a function") is False
-    assert "❌" in capsys.readouterr().out
 
 
 def exit_codes_spawn(codes):
@@ -192,6 +142,28 @@ def exit_codes_spawn(codes):
     for p in procs:
         p.join(timeout=20)
     return [p.exitcode for p in procs]
+
+
+CASES = [
+    *accepts(check_exit_codes, exit_codes_solution, exit_codes_other),
+    rejects(check_exit_codes, exit_codes_stub, "no process was started"),
+    rejects(check_exit_codes, exit_codes_one_by_one, "start every process first"),
+    rejects(check_exit_codes, exit_codes_no_join, "Join each process"),
+    rejects(check_exit_codes, exit_codes_run, "not p.run()"),
+    rejects(check_exit_codes, "not a function", name="not_a_function"),  # a check never raises
+    *accepts(check_stop_within, stop_within_solution, stop_within_other),
+    rejects(check_stop_within, stop_within_stub, "call p.terminate()", timeout=25.0),
+    rejects(check_stop_within, stop_within_terminate_only, "call p.kill()", timeout=25.0),
+    rejects(
+        check_stop_within, stop_within_kill_at_once, "Ask first with terminate()", timeout=25.0
+    ),
+    rejects(check_stop_within, stop_within_plain_join, "Give join() a timeout", timeout=4.0),
+]
+
+
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)
 
 
 def test_without_fork_the_check_does_not_demand_a_process_count(monkeypatch, capsys):

@@ -6,6 +6,9 @@ import functools
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 
+import pytest
+from selfcheck_cases import accepts, params, rejects
+
 from helpers.selfcheck import lesson_02
 from helpers.tasks import startmethods
 from helpers.tasks.workers import whoami
@@ -45,24 +48,6 @@ def settings_set_in_parent(value, method):
         return pool.map(startmethods.read_setting, range(4))
 
 
-def test_settings_everywhere_accepts_right_answers(capsys):
-    for answer in (settings_solution, settings_other_correct):
-        assert lesson_02.check_settings_everywhere(answer) is True, answer.__name__
-        assert capsys.readouterr().out.startswith("✅")
-
-
-def test_settings_everywhere_rejects_the_stub(capsys):
-    assert lesson_02.check_settings_everywhere(settings_stub) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "initializer=startmethods.set_setting" in out
-
-
-def test_settings_everywhere_rejects_setting_the_parent(capsys):
-    assert lesson_02.check_settings_everywhere(settings_set_in_parent) is False
-    out = capsys.readouterr().out
-    assert "reaches only forked children" in out
-
-
 # -- cubes_with_spawn --------------------------------------------------------------------------
 
 
@@ -94,24 +79,18 @@ def cubes_wrong_values(numbers):
         return [tag for tag, _, _ in pool.map(whoami, numbers)]
 
 
-def test_cubes_with_spawn_accepts_right_answers(capsys):
-    for answer in (cubes_solution, cubes_other_correct):
-        assert lesson_02.check_cubes_with_spawn(answer) is True, answer.__name__
-        assert capsys.readouterr().out.startswith("✅")
+settings, cubes = lesson_02.check_settings_everywhere, lesson_02.check_cubes_with_spawn
+CASES = [
+    *accepts(settings, settings_solution, settings_other_correct),
+    rejects(settings, settings_stub, "initializer=startmethods.set_setting"),
+    rejects(settings, settings_set_in_parent, "reaches only forked children"),
+    *accepts(cubes, cubes_solution, cubes_other_correct),
+    rejects(cubes, cubes_stub, "no worker process ran"),
+    rejects(cubes, cubes_lambda, "A lambda cannot be sent"),
+    rejects(cubes, cubes_wrong_values, "expected [1, 8, 27, 64, 125]"),
+]
 
 
-def test_cubes_with_spawn_rejects_the_stub(capsys):
-    assert lesson_02.check_cubes_with_spawn(cubes_stub) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "no worker process ran" in out
-
-
-def test_cubes_with_spawn_rejects_a_lambda(capsys):
-    assert lesson_02.check_cubes_with_spawn(cubes_lambda) is False
-    out = capsys.readouterr().out
-    assert "A lambda cannot be sent" in out
-
-
-def test_cubes_with_spawn_rejects_wrong_values(capsys):
-    assert lesson_02.check_cubes_with_spawn(cubes_wrong_values) is False
-    assert "expected [1, 8, 27, 64, 125]" in capsys.readouterr().out
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
+import pytest
+from selfcheck_cases import accepts, params, rejects
+
 from helpers import timed
 from helpers.selfcheck import lesson_03
 from helpers.tasks import pools, workers
@@ -39,28 +42,6 @@ def finish_serial(limits, processes=2):
 def finish_iterator_escapes(limits, processes=2):
     with mp.get_context().Pool(processes) as pool:
         return pool.imap_unordered(timed(workers.count_primes), limits)
-
-
-def test_as_they_finish_accepts_right_answers(capsys):
-    for answer in (finish_solution, finish_other_correct):
-        assert lesson_03.check_as_they_finish(answer) is True, answer.__name__
-        assert capsys.readouterr().out.startswith("✅")
-
-
-def test_as_they_finish_rejects_the_stub(capsys):
-    assert lesson_03.check_as_they_finish(finish_stub) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "input order" in out and "imap_unordered" in out
-
-
-def test_as_they_finish_rejects_serial_work(capsys):
-    assert lesson_03.check_as_they_finish(finish_serial) is False
-    assert "your own process" in capsys.readouterr().out
-
-
-def test_as_they_finish_rejects_an_iterator_read_after_the_block(capsys):
-    assert lesson_03.check_as_they_finish(finish_iterator_escapes, timeout=10) is False
-    assert capsys.readouterr().out.startswith("❌")
 
 
 # -- keep_every_result -------------------------------------------------------------------------
@@ -122,23 +103,19 @@ def keep_serial(items):
     return outcome
 
 
-def test_keep_every_result_accepts_right_answers(capsys):
-    for answer in (keep_solution, keep_other_correct):
-        assert lesson_03.check_keep_every_result(answer) is True, answer.__name__
-        assert capsys.readouterr().out.startswith("✅")
+finish, keep = lesson_03.check_as_they_finish, lesson_03.check_keep_every_result
+CASES = [
+    *accepts(finish, finish_solution, finish_other_correct),
+    rejects(finish, finish_stub, "input order", "imap_unordered"),
+    rejects(finish, finish_serial, "your own process"),
+    rejects(finish, finish_iterator_escapes, timeout=10),
+    *accepts(keep, keep_solution, keep_other_correct),
+    rejects(keep, keep_stub, "pool.map gives up"),
+    rejects(keep, keep_none_for_errors, "Store the exception itself"),
+    rejects(keep, keep_serial, "your own process"),
+]
 
 
-def test_keep_every_result_rejects_the_stub(capsys):
-    assert lesson_03.check_keep_every_result(keep_stub) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "pool.map gives up" in out
-
-
-def test_keep_every_result_rejects_none_for_errors(capsys):
-    assert lesson_03.check_keep_every_result(keep_none_for_errors) is False
-    assert "Store the exception itself" in capsys.readouterr().out
-
-
-def test_keep_every_result_rejects_serial_work(capsys):
-    assert lesson_03.check_keep_every_result(keep_serial) is False
-    assert "your own process" in capsys.readouterr().out
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)
