@@ -34,7 +34,8 @@ class Case:
     would pass it (usually a function). ``ok`` is the verdict the check must return and print
     (✅ or ❌ first); every string in ``says`` must stand in what it printed. ``timeout`` is passed
     on to the check when set (an answer that hangs); ``name`` replaces the answer's ``__name__``
-    in the test id; ``then`` is called with the printed text for a further check.
+    in the test id; ``then`` is called with the printed text for a further check;
+    ``ignore_case`` compares ``says`` with the printed text in lower case.
     """
 
     check: Callable[..., bool]
@@ -44,6 +45,7 @@ class Case:
     timeout: float | None = None
     name: str | None = None
     then: Callable[[str], None] | None = None
+    ignore_case: bool = False
 
     @property
     def id(self) -> str:
@@ -59,8 +61,11 @@ class Case:
         out = capsys.readouterr().out
         assert verdict is self.ok, out
         assert out.startswith("✅" if self.ok else "❌"), out
+        seen = out.lower() if self.ignore_case else out
         for part in self.says:
-            assert part in out, f"{part!r} is not in what the check printed:\n{out}"
+            assert (part.lower() if self.ignore_case else part) in seen, (
+                f"{part!r} is not in what the check printed:\n{out}"
+            )
         if self.then is not None:
             self.then(out)
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 
 import pytest
+from selfcheck_cases import accepts, params, rejects
 
 from helpers.selfcheck.lesson_04 import check_shout_all, check_squares_by_consumers
 from helpers.tasks import ipc, workers
@@ -56,8 +57,8 @@ def squares_stub(numbers, n_consumers):
     return sorted(workers.square(x) for x in numbers)
 
 
-def squares_one_sentinel(numbers, n_consumers):
-    """Classic mistake: one sentinel for all the consumers (joins with a timeout)."""
+def _one_sentinel(numbers, n_consumers, join_timeout):
+    """One None for all the consumers: the first stops, the others wait for more work."""
     ctx = mp.get_context()
     tasks, results = ctx.Queue(), ctx.Queue()
     consumers = [
@@ -71,54 +72,23 @@ def squares_one_sentinel(numbers, n_consumers):
     tasks.put(None)
     squares = [results.get(timeout=10).result for _ in numbers]
     for p in consumers:
-        p.join(timeout=1)
+        p.join(timeout=join_timeout)
     return sorted(squares)
+
+
+def squares_one_sentinel(numbers, n_consumers):
+    """Classic mistake: one sentinel for all the consumers (joins with a timeout)."""
+    return _one_sentinel(numbers, n_consumers, join_timeout=1)
 
 
 def squares_one_sentinel_plain_join(numbers, n_consumers):
-    """Classic mistake: one sentinel, and join() without a time limit: it hangs."""
-    ctx = mp.get_context()
-    tasks, results = ctx.Queue(), ctx.Queue()
-    consumers = [
-        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.slow_square))
-        for _ in range(n_consumers)
-    ]
-    for p in consumers:
-        p.start()
-    for x in numbers:
-        tasks.put(x)
-    tasks.put(None)
-    squares = [results.get(timeout=10).result for _ in numbers]
-    for p in consumers:
-        p.join()
-    return sorted(squares)
+    """Classic mistake: one sentinel, and join() without a time limit (timeout=None): it hangs."""
+    return _one_sentinel(numbers, n_consumers, join_timeout=None)
 
 
 def squares_unsorted(numbers, n_consumers):
     """Classic mistake: return the results in the order they arrived."""
     return list(reversed(squares_solution(numbers, n_consumers)))
-
-
-@pytest.mark.parametrize("answer", [squares_solution, squares_other])
-def test_squares_right_answers_pass(answer, capsys):
-    assert check_squares_by_consumers(answer) is True
-    assert capsys.readouterr().out.startswith("✅")
-
-
-@pytest.mark.parametrize(
-    ("answer", "advice", "timeout"),
-    [
-        (squares_stub, "no consumer process was started", 20.0),
-        (squares_one_sentinel, "put one None per consumer", 20.0),
-        (squares_one_sentinel_plain_join, "put one None per consumer", 6.0),
-        (squares_unsorted, "return sorted(results)", 20.0),
-    ],
-)
-def test_squares_wrong_answers_fail_with_advice(answer, advice, timeout, capsys):
-    assert check_squares_by_consumers(answer, timeout=timeout) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌")
-    assert advice in out
 
 
 # --- shout_all(messages) ---------------------------------------------------------------------
@@ -188,22 +158,22 @@ def shout_locally(messages):
     return [f"{m.upper()}! (from PID {os.getpid()})" for m in messages]
 
 
-@pytest.mark.parametrize("answer", [shout_solution, shout_other])
-def test_shout_right_answers_pass(answer, capsys):
-    assert check_shout_all(answer) is True
-    assert capsys.readouterr().out.startswith("✅")
+squares, shout = check_squares_by_consumers, check_shout_all
+CASES = [
+    *accepts(squares, squares_solution, squares_other),
+    rejects(squares, squares_stub, "no consumer process was started", timeout=20.0),
+    rejects(squares, squares_one_sentinel, "put one None per consumer", timeout=20.0),
+    rejects(squares, squares_one_sentinel_plain_join, "put one None per consumer", timeout=6.0),
+    rejects(squares, squares_unsorted, "return sorted(results)", timeout=20.0),
+    *accepts(shout, shout_solution, shout_other),
+    rejects(shout, shout_stub, "returned None"),
+    rejects(
+        shout, shout_no_stop, "send None", ignore_case=True
+    ),  # EOFError (spawn) or still running (fork)
+    rejects(shout, shout_locally, "came from your own process"),
+]
 
 
-@pytest.mark.parametrize(
-    ("answer", "advice"),
-    [
-        (shout_stub, "returned None"),
-        (shout_no_stop, "send none"),  # EOFError (spawn) or still running (fork)
-        (shout_locally, "came from your own process"),
-    ],
-)
-def test_shout_wrong_answers_fail_with_advice(answer, advice, capsys):
-    assert check_shout_all(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌")
-    assert advice.lower() in out.lower()
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)

@@ -7,6 +7,9 @@ forks, so functions defined here work whatever the start method of the workers t
 
 from __future__ import annotations
 
+import pytest
+from selfcheck_cases import accepts, params, rejects
+
 from helpers.selfcheck import lesson_05
 from helpers.tasks import sync
 
@@ -65,43 +68,16 @@ def lock_per_process(ctx, workers, steps):
     return counter.value
 
 
+def returns_none(ctx, workers, steps):
+    """Nothing filled in yet."""
+    return None
+
+
 def in_the_parent(ctx, workers, steps):
     """Right number, no processes: the lesson is about processes."""
     counter = ctx.Value("i", 0)
     sync.locked_increment(counter, ctx.Lock(), workers * steps, 0)
     return counter.value
-
-
-def test_one_lock_solution_passes(capsys):
-    assert lesson_05.check_count_with_one_lock(one_lock_solution)
-    assert capsys.readouterr().out.startswith("✅")
-
-
-def test_one_lock_get_lock_variant_passes(capsys):
-    assert lesson_05.check_count_with_one_lock(one_lock_with_get_lock)
-    assert "✅" in capsys.readouterr().out
-
-
-def test_one_lock_stub_fails_with_lost_updates(capsys):
-    assert not lesson_05.check_count_with_one_lock(one_lock_stub)
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "updates were lost" in out and "ONE lock" in out
-
-
-def test_lock_per_process_fails(capsys):
-    assert not lesson_05.check_count_with_one_lock(lock_per_process)
-    out = capsys.readouterr().out
-    assert "updates were lost" in out and "A lock made for each process" in out
-
-
-def test_counting_in_the_parent_fails(capsys):
-    assert not lesson_05.check_count_with_one_lock(in_the_parent)
-    assert "no worker processes" in capsys.readouterr().out
-
-
-def test_none_is_explained(capsys):
-    assert not lesson_05.check_count_with_one_lock(lambda ctx, w, s: None)
-    assert "returned None" in capsys.readouterr().out
 
 
 # --- Exercise 2: run_in_phases(ctx, setup_seconds) -------------------------------------------
@@ -168,28 +144,20 @@ def one_record_per_process(ctx, setup_seconds):
     return [r for r in phases_solution(ctx, setup_seconds) if str(r.task).endswith("setup")]
 
 
-def test_phases_solution_passes(capsys):
-    assert lesson_05.check_run_in_phases(phases_solution)
-    assert capsys.readouterr().out.startswith("✅")
+one_lock, phases = lesson_05.check_count_with_one_lock, lesson_05.check_run_in_phases
+CASES = [
+    *accepts(one_lock, one_lock_solution, one_lock_with_get_lock),
+    rejects(one_lock, one_lock_stub, "updates were lost", "ONE lock"),
+    rejects(one_lock, lock_per_process, "updates were lost", "A lock made for each process"),
+    rejects(one_lock, in_the_parent, "no worker processes"),
+    rejects(one_lock, returns_none, "returned None"),
+    *accepts(phases, phases_solution, phases_variant),
+    rejects(phases, phases_stub, "returned []"),
+    rejects(phases, barrier_of_one, "before the last set-up ended", "one party per process"),
+    rejects(phases, one_record_per_process, "work records"),
+]
 
 
-def test_phases_variant_passes(capsys):
-    assert lesson_05.check_run_in_phases(phases_variant)
-    assert "✅" in capsys.readouterr().out
-
-
-def test_phases_stub_fails(capsys):
-    assert not lesson_05.check_run_in_phases(phases_stub)
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "returned []" in out
-
-
-def test_barrier_of_one_fails(capsys):
-    assert not lesson_05.check_run_in_phases(barrier_of_one)
-    out = capsys.readouterr().out
-    assert "before the last set-up ended" in out and "one party per process" in out
-
-
-def test_missing_work_records_fail(capsys):
-    assert not lesson_05.check_run_in_phases(one_record_per_process)
-    assert "work records" in capsys.readouterr().out
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)

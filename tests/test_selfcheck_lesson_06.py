@@ -11,6 +11,8 @@ from multiprocessing import shared_memory
 from multiprocessing.managers import SharedMemoryManager
 
 import numpy as np
+import pytest
+from selfcheck_cases import accepts, params, rejects
 
 from helpers.selfcheck import lesson_06
 from helpers.tasks import shared
@@ -82,6 +84,13 @@ def squares_without_unlink(ctx, count, workers):
     return shm.name, values
 
 
+def block_is_gone(out):
+    """The check removed the block the answer left behind (its name is in the message)."""
+    name = out.split("the block '")[1].split("'")[0]
+    with pytest.raises(FileNotFoundError):
+        shared_memory.SharedMemory(name=name)
+
+
 def squares_view_alive(ctx, count, workers):
     """Keeps the numpy view alive while closing: BufferError."""
     shm = shared_memory.SharedMemory(create=True, size=count * 8)
@@ -114,46 +123,6 @@ def squares_gap(ctx, count, workers):
     finally:
         shm.close()
         shm.unlink()
-
-
-def test_squares_solution_passes(capsys):
-    assert lesson_06.check_squares_in_shared_memory(squares_solution)
-    assert capsys.readouterr().out.startswith("✅")
-
-
-def test_squares_manager_variant_passes(capsys):
-    assert lesson_06.check_squares_in_shared_memory(squares_with_manager)
-    assert "✅" in capsys.readouterr().out
-
-
-def test_squares_stub_fails(capsys):
-    assert not lesson_06.check_squares_in_shared_memory(squares_stub)
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "0 process(es) were started" in out
-
-
-def test_forgotten_unlink_is_caught_and_cleaned(capsys):
-    assert not lesson_06.check_squares_in_shared_memory(squares_without_unlink)
-    out = capsys.readouterr().out
-    assert "still existed" in out and "unlink()" in out
-    name = out.split("the block '")[1].split("'")[0]
-    try:
-        shared_memory.SharedMemory(name=name)
-    except FileNotFoundError:
-        pass
-    else:
-        raise AssertionError("the check did not remove the leftover block")
-
-
-def test_live_view_is_explained(capsys):
-    assert not lesson_06.check_squares_in_shared_memory(squares_view_alive)
-    out = capsys.readouterr().out
-    assert "close() must come after every view" in out and "del array" in out
-
-
-def test_gap_in_the_slices_is_explained(capsys):
-    assert not lesson_06.check_squares_in_shared_memory(squares_gap)
-    assert "values are wrong" in capsys.readouterr().out
 
 
 # --- Exercise 2: prime_flags_with_pool(ctx, limit, workers) ------------------------------------
@@ -203,28 +172,20 @@ def flags_read_too_early(ctx, limit, workers):
         return list(flags)
 
 
-def test_flags_solution_passes(capsys):
-    assert lesson_06.check_prime_flags_with_pool(flags_solution)
-    assert capsys.readouterr().out.startswith("✅")
+squares, flags = lesson_06.check_squares_in_shared_memory, lesson_06.check_prime_flags_with_pool
+CASES = [
+    *accepts(squares, squares_solution, squares_with_manager),
+    rejects(squares, squares_stub, "0 process(es) were started"),
+    rejects(squares, squares_without_unlink, "still existed", "unlink()", then=block_is_gone),
+    rejects(squares, squares_view_alive, "close() must come after every view", "del array"),
+    rejects(squares, squares_gap, "values are wrong"),
+    *accepts(flags, flags_solution, flags_variant),
+    rejects(flags, flags_stub, "0 process(es) were started"),
+    rejects(flags, flags_as_task_argument, "RuntimeError", "initializer=shared.init_flags"),
+    rejects(flags, flags_read_too_early, "flags are wrong"),
+]
 
 
-def test_flags_variant_passes(capsys):
-    assert lesson_06.check_prime_flags_with_pool(flags_variant)
-    assert "✅" in capsys.readouterr().out
-
-
-def test_flags_stub_fails(capsys):
-    assert not lesson_06.check_prime_flags_with_pool(flags_stub)
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "0 process(es) were started" in out
-
-
-def test_array_as_task_argument_is_explained(capsys):
-    assert not lesson_06.check_prime_flags_with_pool(flags_as_task_argument)
-    out = capsys.readouterr().out
-    assert "RuntimeError" in out and "initializer=shared.init_flags" in out
-
-
-def test_reading_too_early_fails(capsys):
-    assert not lesson_06.check_prime_flags_with_pool(flags_read_too_early)
-    assert "flags are wrong" in capsys.readouterr().out
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)

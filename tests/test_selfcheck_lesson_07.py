@@ -6,6 +6,9 @@ child-side functions come from helpers.tasks.managed). The checks run them throu
 
 from __future__ import annotations
 
+import pytest
+from selfcheck_cases import accepts, params, rejects
+
 from helpers.selfcheck import lesson_07
 from helpers.tasks import managed
 
@@ -67,33 +70,6 @@ def parity_unsorted(ctx, numbers):
         return {key: list(shared[key]) for key in ("even", "odd")}
 
 
-def test_parity_solution_passes(capsys):
-    assert lesson_07.check_group_by_parity(parity_solution)
-    assert capsys.readouterr().out.startswith("✅")
-
-
-def test_parity_variant_passes(capsys):
-    assert lesson_07.check_group_by_parity(parity_variant)
-    assert "✅" in capsys.readouterr().out
-
-
-def test_parity_stub_falls_into_trap_1(capsys):
-    assert not lesson_07.check_group_by_parity(parity_stub)
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "every append was lost" in out and "manager.list()" in out
-
-
-def test_returned_proxies_are_refused(capsys):
-    assert not lesson_07.check_group_by_parity(parity_returns_proxies)
-    assert "not proxies" in capsys.readouterr().out
-
-
-def test_unsorted_and_no_pool_are_explained(capsys):
-    assert not lesson_07.check_group_by_parity(parity_unsorted)
-    out = capsys.readouterr().out
-    assert "sort each list" in out and "1 process(es) were started" in out
-
-
 # --- Exercise 2: count_with_manager_lock(ctx, workers, steps) ---------------------------------
 
 
@@ -153,23 +129,18 @@ def plain_lock_in_task(ctx, workers, steps):
         return counter["n"]
 
 
-def test_lock_solution_passes(capsys):
-    assert lesson_07.check_count_with_manager_lock(lock_solution)
-    assert capsys.readouterr().out.startswith("✅")
+parity, lock = lesson_07.check_group_by_parity, lesson_07.check_count_with_manager_lock
+CASES = [
+    *accepts(parity, parity_solution, parity_variant),
+    rejects(parity, parity_stub, "every append was lost", "manager.list()"),
+    rejects(parity, parity_returns_proxies, "not proxies"),
+    rejects(parity, parity_unsorted, "sort each list", "1 process(es) were started"),
+    *accepts(lock, lock_solution, lock_variant),
+    rejects(lock, lock_stub, "updates were", "manager.Lock()"),
+    rejects(lock, plain_lock_in_task, "RuntimeError", "use manager.Lock()"),
+]
 
 
-def test_lock_variant_passes(capsys):
-    assert lesson_07.check_count_with_manager_lock(lock_variant)
-    assert "✅" in capsys.readouterr().out
-
-
-def test_lock_stub_loses_updates(capsys):
-    assert not lesson_07.check_count_with_manager_lock(lock_stub)
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and "updates were" in out and "manager.Lock()" in out
-
-
-def test_plain_lock_as_task_argument_is_explained(capsys):
-    assert not lesson_07.check_count_with_manager_lock(plain_lock_in_task)
-    out = capsys.readouterr().out
-    assert "RuntimeError" in out and "use manager.Lock()" in out
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)

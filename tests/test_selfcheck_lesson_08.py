@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing.pool import ThreadPool
 
 import pytest
+from selfcheck_cases import Case, accepts, params, rejects
 
 import helpers
 from helpers.selfcheck import lesson_08 as check
@@ -71,34 +72,9 @@ def who_sees_it_reset_after():
     return thread_result, process_result, compare.COUNTER
 
 
-@pytest.mark.parametrize("answer", [who_sees_it_solution, who_sees_it_other_way])
-def test_who_sees_it_accepts_right_answers(answer, capsys):
-    assert check.check_who_sees_it(answer) is True
-    assert capsys.readouterr().out.startswith("✅")
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (who_sees_it_stub, "came from your own process"),
-        (who_sees_it_stub, "ended at 2"),
-        (who_sees_it_bare_process, "a Process does not hand back"),
-        (who_sees_it_reset_after, "ended at 0"),
-    ],
-)
-def test_who_sees_it_explains_wrong_answers(answer, message, capsys):
-    assert check.check_who_sees_it(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌")
-    assert message in out
-
-
-def test_who_sees_it_survives_a_crashing_answer(capsys):
-    def boom():
-        raise RuntimeError("oops")
-
-    assert check.check_who_sees_it(boom) is False
-    assert "RuntimeError" in capsys.readouterr().out
+def who_sees_it_crashes():
+    """An answer that raises: the check reports it and goes on."""
+    raise RuntimeError("oops")
 
 
 # --------------------------------------------------------------------------- exercise 2
@@ -144,52 +120,48 @@ def run_pool_one_worker(kind, func, tasks, workers):
         return list(pool.map(helpers.timed(func), tasks))
 
 
-@pytest.mark.parametrize("answer", [run_pool_solution, run_pool_other_way])
-def test_run_pool_accepts_right_answers(answer, capsys):
-    assert check.check_run_pool(answer) is True
-    assert capsys.readouterr().out.startswith("✅")
-
-
-@pytest.mark.parametrize(
-    ("answer", "messages"),
-    [
-        (run_pool_stub, ["one after another in one thread", "ran in your own process"]),
-        (run_pool_threads_always, ["ran in your own process"]),
-        (run_pool_plain_results, ["not the plain results"]),
-        (run_pool_one_worker, ["one after another in one thread", "only one worker process"]),
-    ],
-)
-def test_run_pool_explains_wrong_answers(answer, messages, capsys):
-    assert check.check_run_pool(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌")
-    for message in messages:
-        assert message in out
-
-
 RIGHT_CHOICE = {workload: right for workload, (right, _) in check.EXPECTED_CHOICE.items()}
 
 
-@pytest.mark.parametrize(
-    "choice", [RIGHT_CHOICE, {k: f" {v.upper()} " for k, v in RIGHT_CHOICE.items()}]
-)
-def test_choice_accepts_right_answers(choice, capsys):
-    assert check.check_choice(choice) is True
-    assert capsys.readouterr().out.startswith("✅")
+who, run_pool, choice = check.check_who_sees_it, check.check_run_pool, check.check_choice
+CASES = [
+    *accepts(who, who_sees_it_solution, who_sees_it_other_way),
+    rejects(who, who_sees_it_stub, "came from your own process", "ended at 2"),
+    rejects(who, who_sees_it_bare_process, "a Process does not hand back"),
+    rejects(who, who_sees_it_reset_after, "ended at 0"),
+    rejects(who, who_sees_it_crashes, "RuntimeError"),
+    *accepts(run_pool, run_pool_solution, run_pool_other_way),
+    rejects(run_pool, run_pool_stub, "one after another in one thread", "ran in your own process"),
+    rejects(run_pool, run_pool_threads_always, "ran in your own process"),
+    rejects(run_pool, run_pool_plain_results, "not the plain results"),
+    rejects(
+        run_pool, run_pool_one_worker, "one after another in one thread", "only one worker process"
+    ),
+    Case(choice, RIGHT_CHOICE, True, name="right"),
+    Case(choice, {k: f" {v.upper()} " for k, v in RIGHT_CHOICE.items()}, True, name="RIGHT_spaced"),
+    rejects(choice, dict.fromkeys(RIGHT_CHOICE), "fill in 'threads' or 'processes'", name="blank"),
+    rejects(
+        choice,
+        dict.fromkeys(RIGHT_CHOICE, "processes"),
+        "a waiting thread releases the GIL",
+        name="processes_everywhere",
+    ),
+    rejects(
+        choice,
+        {**RIGHT_CHOICE, "count primes (pure Python)": "threads"},
+        "each process has its own GIL",
+        name="threads_for_primes",
+    ),
+    rejects(
+        choice,
+        {**RIGHT_CHOICE, "wait for 50 downloads": "asyncio"},
+        "neither 'threads' nor",
+        name="asyncio",
+    ),
+    rejects(choice, "processes", "keep it a dict", name="not_a_dict"),
+]
 
 
-@pytest.mark.parametrize(
-    ("choice", "message"),
-    [
-        (dict.fromkeys(RIGHT_CHOICE), "fill in 'threads' or 'processes'"),
-        (dict.fromkeys(RIGHT_CHOICE, "processes"), "a waiting thread releases the GIL"),
-        ({**RIGHT_CHOICE, "count primes (pure Python)": "threads"}, "each process has its own GIL"),
-        ({**RIGHT_CHOICE, "wait for 50 downloads": "asyncio"}, "neither 'threads' nor"),
-        ("processes", "keep it a dict"),
-    ],
-)
-def test_choice_explains_wrong_answers(choice, message, capsys):
-    assert check.check_choice(choice) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌")
-    assert message in out
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 
 import pytest
+from selfcheck_cases import accepts, params, rejects
 
 import helpers
 from helpers.instruments import perf
@@ -54,27 +55,6 @@ def chunks_off_by_one(stop, parts, processes):
         return sum(pool.starmap(workers.count_primes_in_range, ranges))
 
 
-@pytest.mark.parametrize("answer", [chunks_solution, chunks_other_correct])
-def test_count_in_chunks_accepts_right_answers(answer, capsys):
-    assert lesson_09.check_count_in_chunks(answer) is True
-    assert capsys.readouterr().out.startswith("✅")
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (chunks_stub, "started no worker process"),
-        (chunks_map_not_starmap, "use pool.starmap"),
-        (chunks_no_sum, "add them up"),
-        (chunks_off_by_one, "expected 669"),
-    ],
-)
-def test_count_in_chunks_explains_wrong_answers(answer, message, capsys):
-    assert lesson_09.check_count_in_chunks(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and message in out
-
-
 # -- longest_first -----------------------------------------------------------------------------
 
 
@@ -113,22 +93,21 @@ def longest_bare_results(limits, processes):
         return pool.map(workers.count_primes, sorted(limits, reverse=True))
 
 
-@pytest.mark.parametrize("answer", [longest_solution, longest_other_correct])
-def test_longest_first_accepts_right_answers(answer, capsys):
-    assert lesson_09.check_longest_first(answer) is True
-    assert capsys.readouterr().out.startswith("✅")
+chunks, longest = lesson_09.check_count_in_chunks, lesson_09.check_longest_first
+CASES = [
+    *accepts(chunks, chunks_solution, chunks_other_correct),
+    rejects(chunks, chunks_stub, "started no worker process"),
+    rejects(chunks, chunks_map_not_starmap, "use pool.starmap"),
+    rejects(chunks, chunks_no_sum, "add them up"),
+    rejects(chunks, chunks_off_by_one, "expected 669"),
+    *accepts(longest, longest_solution, longest_other_correct),
+    rejects(longest, longest_stub, "Sort the limits longest first"),
+    rejects(longest, longest_ascending, "Sort the limits longest first"),
+    rejects(longest, longest_in_the_notebook, "including your own"),
+    rejects(longest, longest_bare_results, "one record per task"),
+]
 
 
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (longest_stub, "Sort the limits longest first"),
-        (longest_ascending, "Sort the limits longest first"),
-        (longest_in_the_notebook, "including your own"),
-        (longest_bare_results, "one record per task"),
-    ],
-)
-def test_longest_first_explains_wrong_answers(answer, message, capsys):
-    assert lesson_09.check_longest_first(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and message in out
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, capsys):
+    case.verify(capsys)

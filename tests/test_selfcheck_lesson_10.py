@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from distributed import Client, as_completed
+from selfcheck_cases import accepts, params, rejects
 
 import helpers
 from helpers.selfcheck import lesson_10
@@ -60,26 +61,6 @@ def count_bare(address, limits):
         return client.gather(client.map(workers.count_primes, limits, pure=False))
 
 
-@pytest.mark.parametrize("answer", [count_solution, count_other_correct])
-def test_count_on_cluster_accepts_right_answers(answer, address, capsys):
-    assert lesson_10.check_count_on_cluster(answer, address) is True
-    assert capsys.readouterr().out.startswith("✅")
-
-
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (count_stub, "not the cluster's workers"),
-        (count_pure, "pure=False"),
-        (count_bare, "one record per limit"),
-    ],
-)
-def test_count_on_cluster_explains_wrong_answers(answer, message, address, capsys):
-    assert lesson_10.check_count_on_cluster(answer, address) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and message in out
-
-
 # -- results_or_errors -------------------------------------------------------------------------
 
 
@@ -128,21 +109,19 @@ def errors_local_but_careful(address, items):
     return outcome
 
 
-@pytest.mark.parametrize("answer", [errors_solution, errors_other_correct])
-def test_results_or_errors_accepts_right_answers(answer, address, capsys):
-    assert lesson_10.check_results_or_errors(answer, address) is True
-    assert capsys.readouterr().out.startswith("✅")
+on_cluster, or_errors = lesson_10.check_count_on_cluster, lesson_10.check_results_or_errors
+CASES = [
+    *accepts(on_cluster, count_solution, count_other_correct),
+    rejects(on_cluster, count_stub, "not the cluster's workers"),
+    rejects(on_cluster, count_pure, "pure=False"),
+    rejects(on_cluster, count_bare, "one record per limit"),
+    *accepts(or_errors, errors_solution, errors_other_correct),
+    rejects(or_errors, errors_stub, "try/except ValueError"),
+    rejects(or_errors, errors_gather, "client.gather"),
+    rejects(or_errors, errors_local_but_careful, "not on one of the cluster's workers"),
+]
 
 
-@pytest.mark.parametrize(
-    ("answer", "message"),
-    [
-        (errors_stub, "try/except ValueError"),
-        (errors_gather, "client.gather"),
-        (errors_local_but_careful, "not on one of the cluster's workers"),
-    ],
-)
-def test_results_or_errors_explains_wrong_answers(answer, message, address, capsys):
-    assert lesson_10.check_results_or_errors(answer, address) is False
-    out = capsys.readouterr().out
-    assert out.startswith("❌") and message in out
+@pytest.mark.parametrize("case", params(CASES))
+def test_selfcheck(case, address, capsys):
+    case.verify(capsys, address)
