@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 
 import pytest
 from selfcheck_cases import accepts, params, rejects
@@ -61,16 +61,11 @@ def keep_solution(items):
 
 
 def keep_other_correct(items):
-    """Correct too: an executor's futures."""
-    outcome = {}
+    """Correct too: an executor's futures, each asked for its exception first."""
     with ProcessPoolExecutor(2, mp_context=mp.get_context()) as ex:
         futures = {x: ex.submit(pools.square_in_worker, x) for x in items}
-        for x, future in futures.items():
-            try:
-                outcome[x] = future.result(timeout=20)
-            except ValueError as exc:
-                outcome[x] = exc
-    return outcome
+        wait(futures.values(), timeout=20)
+    return {x: f.exception() or f.result() for x, f in futures.items()}
 
 
 def keep_stub(items):

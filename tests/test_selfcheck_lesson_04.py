@@ -14,7 +14,7 @@ from helpers.tasks import ipc, workers
 
 
 def squares_solution(numbers, n_consumers):
-    """The worked solution in the lesson."""
+    """The worked solution in the lesson (copied as it stands there, so _one_sentinel repeats it)."""
     ctx = mp.get_context("spawn")
     tasks, results = ctx.Queue(), ctx.Queue()
     consumers = [

@@ -17,6 +17,7 @@ from helpers.tasks import sync
 
 
 def one_lock_solution(ctx, workers, steps):
+    """The worked solution as the lesson shows it (_count_in_processes deliberately repeats it)."""
     counter = ctx.Value("i", 0)
     lock = ctx.Lock()
     procs = [
@@ -43,29 +44,27 @@ def one_lock_with_get_lock(ctx, workers, steps):
     return counter.value
 
 
-def one_lock_stub(ctx, workers, steps):
-    """The notebook's stub: no lock at all."""
+def _count_in_processes(ctx, workers, target, make_args):
+    """Start ``workers`` processes on ``target(*make_args(counter))``, join them, read the count."""
     counter = ctx.Value("i", 0)
-    procs = [ctx.Process(target=sync.racy_increment, args=(counter, steps)) for _ in range(workers)]
+    procs = [ctx.Process(target=target, args=make_args(counter)) for _ in range(workers)]
     for p in procs:
         p.start()
     for p in procs:
         p.join()
     return counter.value
+
+
+def one_lock_stub(ctx, workers, steps):
+    """The notebook's stub: no lock at all."""
+    return _count_in_processes(ctx, workers, sync.racy_increment, lambda c: (c, steps))
 
 
 def lock_per_process(ctx, workers, steps):
     """The classic mistake: a new lock for each process, so nobody ever waits."""
-    counter = ctx.Value("i", 0)
-    procs = [
-        ctx.Process(target=sync.locked_increment, args=(counter, ctx.Lock(), steps))
-        for _ in range(workers)
-    ]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
-    return counter.value
+    return _count_in_processes(
+        ctx, workers, sync.locked_increment, lambda c: (c, ctx.Lock(), steps)
+    )
 
 
 def returns_none(ctx, workers, steps):

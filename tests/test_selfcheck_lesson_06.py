@@ -67,19 +67,23 @@ def squares_stub(ctx, count, workers):
     return "no-block", [i * i for i in range(count)]
 
 
-def squares_without_unlink(ctx, count, workers):
-    """The classic mistake: close() but no unlink(); the block outlives the function."""
-    shm = shared_memory.SharedMemory(create=True, size=count * 8)
-    bounds = [count * w // workers for w in range(workers + 1)]
+def _fill_in_processes(ctx, shm, count, bounds):
+    """One shared.fill_squares process per slice ``bounds[w]:bounds[w + 1]``; the block's values."""
     procs = [
-        ctx.Process(target=shared.fill_squares, args=(shm.name, count, bounds[w], bounds[w + 1]))
-        for w in range(workers)
+        ctx.Process(target=shared.fill_squares, args=(shm.name, count, start, stop))
+        for start, stop in zip(bounds, bounds[1:])
     ]
     for p in procs:
         p.start()
     for p in procs:
         p.join()
-    values = np.ndarray((count,), dtype=np.int64, buffer=shm.buf).tolist()
+    return np.ndarray((count,), dtype=np.int64, buffer=shm.buf).tolist()
+
+
+def squares_without_unlink(ctx, count, workers):
+    """The classic mistake: close() but no unlink(); the block outlives the function."""
+    shm = shared_memory.SharedMemory(create=True, size=count * 8)
+    values = _fill_in_processes(ctx, shm, count, [count * w // workers for w in range(workers + 1)])
     shm.close()
     return shm.name, values
 
@@ -108,18 +112,7 @@ def squares_gap(ctx, count, workers):
     try:
         bounds = [count * w // workers for w in range(workers + 1)]
         bounds[-1] -= 1
-        procs = [
-            ctx.Process(
-                target=shared.fill_squares, args=(shm.name, count, bounds[w], bounds[w + 1])
-            )
-            for w in range(workers)
-        ]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
-        values = np.ndarray((count,), dtype=np.int64, buffer=shm.buf).tolist()
-        return shm.name, values
+        return shm.name, _fill_in_processes(ctx, shm, count, bounds)
     finally:
         shm.close()
         shm.unlink()

@@ -74,6 +74,7 @@ def parity_unsorted(ctx, numbers):
 
 
 def lock_solution(ctx, workers, steps):
+    """The worked solution as the lesson shows it (so _add_in_pool deliberately repeats it)."""
     with ctx.Manager() as manager:
         counter = manager.dict(n=0)
         together = manager.Barrier(workers)
@@ -98,35 +99,30 @@ def lock_variant(ctx, workers, steps):
         return counter["n"]
 
 
+def _add_in_pool(ctx, manager, workers, steps, options):
+    """One managed.add_to_counter task per worker, with ``options`` as its keyword arguments."""
+    counter = manager.dict(n=0)
+    with ctx.Pool(workers) as pool:
+        jobs = [
+            pool.apply_async(managed.add_to_counter, (counter, "n", steps), options)
+            for _ in range(workers)
+        ]
+        for job in jobs:
+            job.get(timeout=60)
+    return counter["n"]
+
+
 def lock_stub(ctx, workers, steps):
+    """The notebook's stub: the solution without a lock."""
     with ctx.Manager() as manager:
-        counter = manager.dict(n=0)
-        together = manager.Barrier(workers)
-        options = {"pause": 0.001, "together": together}
-        with ctx.Pool(workers) as pool:
-            jobs = [
-                pool.apply_async(managed.add_to_counter, (counter, "n", steps), options)
-                for _ in range(workers)
-            ]
-            for job in jobs:
-                job.get(timeout=60)
-        return counter["n"]
+        options = {"pause": 0.001, "together": manager.Barrier(workers)}
+        return _add_in_pool(ctx, manager, workers, steps, options)
 
 
 def plain_lock_in_task(ctx, workers, steps):
     """The classic mistake: a ctx.Lock() as a task argument."""
     with ctx.Manager() as manager:
-        counter = manager.dict(n=0)
-        with ctx.Pool(workers) as pool:
-            jobs = [
-                pool.apply_async(
-                    managed.add_to_counter, (counter, "n", steps), {"lock": ctx.Lock()}
-                )
-                for _ in range(workers)
-            ]
-            for job in jobs:
-                job.get(timeout=60)
-        return counter["n"]
+        return _add_in_pool(ctx, manager, workers, steps, {"lock": ctx.Lock()})
 
 
 parity, lock = lesson_07.check_group_by_parity, lesson_07.check_count_with_manager_lock
