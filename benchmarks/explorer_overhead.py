@@ -30,9 +30,9 @@ import platform
 import statistics
 import time
 
-from helpers.cpus import usable_cpus
+from helpers.instruments.cpus import usable_cpus
 from helpers.instruments.explorer import PerformanceExplorer, Settings
-from helpers.workers import count_primes, whoami
+from helpers.tasks.workers import count_primes, whoami
 
 TIMEOUT = 300.0
 

@@ -25,8 +25,8 @@ import platform
 import statistics
 import time
 
-from helpers.cpus import usable_cpus
-from helpers.workers import count_primes, whoami
+from helpers.instruments.cpus import usable_cpus
+from helpers.tasks.workers import count_primes, whoami
 
 TIMEOUT = 300.0
 

@@ -11,9 +11,9 @@ from conftest import START_METHODS, own_workers
 
 from helpers.instruments import explorer as ex
 from helpers.instruments.explorer import ExplorerRun, PerformanceExplorer, Settings, explain
-from helpers.perf import parallel_fraction
-from helpers.timeline import TaskRecord
-from helpers.workers import count_primes
+from helpers.instruments.perf import parallel_fraction
+from helpers.instruments.timeline import TaskRecord
+from helpers.tasks.workers import count_primes
 
 PNG = b"\x89PNG"
 

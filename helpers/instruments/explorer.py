@@ -44,9 +44,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from helpers.cpus import usable_cpus
-from helpers.timeline import TaskRecord
-from helpers.workers import count_primes, whoami
+from helpers.instruments.cpus import usable_cpus
+from helpers.instruments.timeline import TaskRecord
+from helpers.tasks.workers import count_primes, whoami
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -300,12 +300,14 @@ def fit_parallel_fraction(runs: list[ExplorerRun], cpus: int) -> float | None:
     """Amdahl's parallel fraction ``p`` implied by the runs with 2 to ``cpus`` workers (median of
     each run's :func:`helpers.perf.parallel_fraction`), or None when no run can say anything
     about it (one CPU, or only runs with one worker or more workers than CPUs)."""
-    from helpers.perf import parallel_fraction
+    from helpers.instruments.perf import parallel_fraction
 
     usable = [r for r in runs if r.complete and 2 <= r.settings.workers <= cpus]
     if not usable:
         return None
-    return statistics.median(parallel_fraction(r.speedup, r.settings.workers) for r in usable)
+    return float(
+        statistics.median(parallel_fraction(r.speedup, r.settings.workers) for r in usable)
+    )
 
 
 # --- explanations computed from the measurement -----------------------------------------------
@@ -409,7 +411,7 @@ def explain(run: ExplorerRun) -> list[str]:
 
 def draw_timeline(run: ExplorerRun, ax: Axes) -> Axes:
     """Draw the median pass's tasks on ``ax``: wall interval and CPU time of each; return ``ax``."""
-    from helpers.plots import plot_timeline
+    from helpers.instruments.plots import plot_timeline
 
     s = run.settings
     plot_timeline(
@@ -431,7 +433,7 @@ def draw_speedup(
     its pool size: the runs with the last run's settings (but any pool size) in colour, the others
     in grey; the ideal line, the CPU limit and Amdahl's curve fitted to the coloured runs. Returns
     the axes."""
-    from helpers.perf import amdahl_speedup
+    from helpers.instruments.perf import amdahl_speedup
 
     done = [r for r in runs if r.complete]
     current = done[-1].settings.workload if done else None
@@ -507,7 +509,7 @@ class PerformanceExplorer:
     """
 
     def __init__(self, settings: Settings | None = None, *, max_workers: int | None = None):
-        import ipywidgets as w
+        import ipywidgets as w  # type: ignore[import-untyped]  # no type information
 
         self.cpus = usable_cpus()
         if settings is None:
