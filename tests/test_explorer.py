@@ -105,6 +105,8 @@ def test_a_second_run_adds_a_point_and_reuses_the_serial_loop(explorer):
     set_controls(explorer, workers=1)
     second = press_run(explorer)
     assert second.serial == first.serial, "the serial loop is measured once per task size"
+    assert not first.serial_reused and second.serial_reused
+    assert "measured at an earlier run, reused" in explorer.explanation.value
     assert explorer.points.value == "points on the plot: 2"
     assert [r.settings.workers for r in explorer.runs] == [2, 1]
 
@@ -217,3 +219,19 @@ def test_amdahl_is_fitted_only_from_pools_the_cpus_can_run():
     over = fake_run(8, 2, 1.7)
     assert ex.fit_parallel_fraction([over], 2) is None
     assert ex.fit_parallel_fraction([good, over], 2) == pytest.approx(parallel_fraction(1.8, 2))
+
+
+def test_the_explorer_does_not_fix_the_start_method():
+    """A learner may still call mp.set_start_method() after making an explorer."""
+    import subprocess
+    import sys
+
+    code = (
+        "import multiprocessing as mp\n"
+        "from helpers.instruments.explorer import PerformanceExplorer, Settings\n"
+        "Settings(); PerformanceExplorer().close()\n"
+        "assert mp.get_start_method(allow_none=True) is None\n"
+        "mp.set_start_method('spawn')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

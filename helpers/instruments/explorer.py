@@ -61,6 +61,7 @@ __all__ = [
     "draw_timeline",
     "explain",
     "explore",
+    "default_start_method",
     "explorer_chunk",
     "explorer_task",
     "fit_parallel_fraction",
@@ -87,6 +88,12 @@ def _bytes_label(n: int) -> str:
         if n >= size:
             return f"{n / size:g} {unit}"
     return f"{n} B"
+
+
+def default_start_method() -> str:
+    """The start method in force, without fixing it: ``mp.get_start_method()`` would fix the
+    default for good, and a later ``mp.set_start_method(...)`` would then fail."""
+    return mp.get_start_method(allow_none=True) or mp.get_all_start_methods()[0]
 
 
 # --- child side ------------------------------------------------------------------------------
@@ -134,7 +141,7 @@ class Settings:
     arg_bytes: int = 0
     tasks: int = 24
     repeats: int = 3
-    method: str = field(default_factory=lambda: mp.get_start_method())
+    method: str = field(default_factory=lambda: default_start_method())
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.chunksize < 1 or self.tasks < 1 or self.repeats < 1:
@@ -230,6 +237,7 @@ class ExplorerRun:
     pooled: tuple[float, ...] = ()
     records: list[TaskRecord] = field(default_factory=list)
     transfer: float = 0.0
+    serial_reused: bool = False
     load: float | None = None
     cancelled: bool = False
     error: str | None = None
@@ -325,7 +333,9 @@ def explain(run: ExplorerRun) -> list[str]:
     spread = run.speedups
     lines = [
         f"{s.tasks} tasks of {task_ms:.2f} ms of computing each, {_bytes_label(s.arg_bytes)} "
-        f"sent with each: the plain loop took {run.serial_median * 1000:.0f} ms, Pool({s.workers}) "
+        f"sent with each: the plain loop took {run.serial_median * 1000:.0f} ms "
+        f"({'measured at an earlier run, reused' if run.serial_reused else 'measured now'}), "
+        f"Pool({s.workers}) "
         f"{run.pooled_median * 1000:.0f} ms (start-up of {run.startup or 0:.2f} s not counted): "
         f"speedup {run.speedup:.2f} (passes from {min(spread):.2f} to {max(spread):.2f}), "
         f"efficiency {run.efficiency:.0%}."
@@ -445,7 +455,11 @@ def draw_speedup(
     if p is not None:
         fitted = [amdahl_speedup(p, min(n, cpus)) for n in ns]
         ax.plot(
-            ns, fitted, "-", color="C1", label=f"Amdahl, p = {p:.2f} (fitted, n capped at CPUs)"
+            ns,
+            fitted,
+            "-",
+            color="C1",
+            label=f"Amdahl, p = {p:.2f}, serial {1 - p:.0%} (fitted; n capped at the CPUs)",
         )
         ax_eff.plot(ns, [f / n for f, n in zip(fitted, ns)], "-", color="C1", label="Amdahl")
     for r in done:
@@ -677,6 +691,7 @@ class PerformanceExplorer:
         result.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         result.transfer = measure_transfer(s.arg_bytes) if s.arg_bytes else 0.0
         key = (s.limit, s.tasks)
+        result.serial_reused = key in self.serial_cache
         if key not in self.serial_cache:  # the plain loop, measured once per workload
             runs = []
             for _ in range(s.repeats):
