@@ -14,8 +14,8 @@ from typing import Any
 
 from helpers.grading import run_bounded
 from helpers.instruments.cpus import usable_cpus
-from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
+from helpers.selfcheck.common import fail, is_records, never_raises, not_returned
 from helpers.tasks.workers import count_primes
 
 __all__ = ["POOL_CASE", "check_primes_in_pool"]
@@ -24,61 +24,54 @@ __all__ = ["POOL_CASE", "check_primes_in_pool"]
 POOL_CASE: list[int] = [30_000, 10_000, 40_000, 20_000]
 
 
+@never_raises
 def check_primes_in_pool(func: Callable[[list[int]], Any], timeout: float = 30.0) -> bool:
     """Check ``primes_in_pool(limits)``: a ``timed(count_primes)`` record per limit, in input
     order, computed by worker processes of a pool no larger than ``usable_cpus()``."""
-    try:
-        limits = list(POOL_CASE)
-        call = f"primes_in_pool({limits})"
-        run = run_bounded(func, limits, timeout=timeout)
-        if not run.ok:
-            return report([run.explain() or f"{call} did not return normally."], "")
-        records = run.value
-        if not isinstance(records, list | tuple) or not all(
-            isinstance(r, TaskRecord) for r in records
-        ):
-            return report(
-                [
-                    f"{call} returned {type(records).__name__}, expected a list of records: "
-                    "return what pool.map(timed(count_primes), limits) gives you."
-                ],
-                "",
-            )
-        problems: list[str] = []
-        if [r.task for r in records] != limits:
-            problems.append(
-                f"the records are for {[r.task for r in records]}, expected {limits} in that "
-                "order: pool.map keeps the order of its input."
-            )
-        elif [r.result for r in records] != [count_primes(n) for n in limits]:
-            problems.append("some counts are wrong: map timed(count_primes) itself over limits.")
-        pids = {r.pid for r in records}
-        if pids == {run.pid} and len({r.thread for r in records}) > 1:
-            problems.append(
-                "the tasks ran in several threads of your own process (a thread pool?): threads "
-                "share one interpreter; use mp.Pool to run them in worker processes."
-            )
-        elif pids == {run.pid}:
-            problems.append(
-                "every task ran in your own process (one after another): create a pool with "
-                "mp.Pool(processes=usable_cpus()) in a `with` block and use pool.map."
-            )
-        elif run.pid in pids:
-            problems.append("some tasks ran in your own process: give them all to the pool.")
-        if run.max_children > usable_cpus():
-            problems.append(
-                f"your pool started {run.max_children} worker processes, but this machine lets "
-                f"you use {usable_cpus()} CPU(s): size it with usable_cpus(), not a fixed number."
-            )
-        if run.unclosed_pools or run.leftover_processes:
-            problems.append(
-                "a pool or process was left running: open the pool in a `with` block and "
-                "collect the results inside it."
-            )
-        return report(
-            problems,
-            f"primes_in_pool ran {len(records)} tasks in {len(pids)} worker process(es) and "
-            "returned every count, in order, with nothing left running.",
+    limits = list(POOL_CASE)
+    call = f"primes_in_pool({limits})"
+    run = run_bounded(func, limits, timeout=timeout)
+    if not run.ok:
+        return fail(not_returned(run, call))
+    records = run.value
+    if not is_records(records):
+        return fail(
+            f"{call} returned {type(records).__name__}, expected a list of records: "
+            "return what pool.map(timed(count_primes), limits) gives you."
         )
-    except Exception as exc:  # noqa: BLE001 - a check never raises
-        return report([f"the check itself failed ({type(exc).__name__}: {exc})"], "")
+    problems: list[str] = []
+    if [r.task for r in records] != limits:
+        problems.append(
+            f"the records are for {[r.task for r in records]}, expected {limits} in that "
+            "order: pool.map keeps the order of its input."
+        )
+    elif [r.result for r in records] != [count_primes(n) for n in limits]:
+        problems.append("some counts are wrong: map timed(count_primes) itself over limits.")
+    pids = {r.pid for r in records}
+    if pids == {run.pid} and len({r.thread for r in records}) > 1:
+        problems.append(
+            "the tasks ran in several threads of your own process (a thread pool?): threads "
+            "share one interpreter; use mp.Pool to run them in worker processes."
+        )
+    elif pids == {run.pid}:
+        problems.append(
+            "every task ran in your own process (one after another): create a pool with "
+            "mp.Pool(processes=usable_cpus()) in a `with` block and use pool.map."
+        )
+    elif run.pid in pids:
+        problems.append("some tasks ran in your own process: give them all to the pool.")
+    if run.max_children > usable_cpus():
+        problems.append(
+            f"your pool started {run.max_children} worker processes, but this machine lets "
+            f"you use {usable_cpus()} CPU(s): size it with usable_cpus(), not a fixed number."
+        )
+    if run.unclosed_pools or run.leftover_processes:
+        problems.append(
+            "a pool or process was left running: open the pool in a `with` block and "
+            "collect the results inside it."
+        )
+    return report(
+        problems,
+        f"primes_in_pool ran {len(records)} tasks in {len(pids)} worker process(es) and "
+        "returned every count, in order, with nothing left running.",
+    )

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.grading import run_bounded
-from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
+from helpers.selfcheck.common import fail, is_records, never_raises, not_returned, pool_left_running
 from helpers.tasks.pools import Squared
 from helpers.tasks.workers import count_primes
 
@@ -33,117 +33,93 @@ FINISH_CASE: list[int] = [300_000, 5_000, 6_000, 7_000, 8_000]
 RESULTS_CASE: list[int] = [3, -1, 4, -5, 2]
 
 
-def _cleanup(run: Any, name: str) -> list[str]:
-    if run.unclosed_pools or run.leftover_processes:
-        return [
-            f"{name} left a pool or process running: open the pool in a `with` block and "
-            "collect every result inside it."
-        ]
-    return []
-
-
+@never_raises
 def check_as_they_finish(func: Callable[..., Any], timeout: float = 40.0) -> bool:
     """Check ``as_they_finish(limits, processes)``: every record, in finishing order, from a
     pool of ``processes`` workers."""
-    try:
-        limits = list(FINISH_CASE)
-        call = f"as_they_finish({limits}, 2)"
-        run = run_bounded(func, limits, 2, timeout=timeout)
-        if not run.ok:
-            return report([run.explain() or f"{call} did not return normally."], "")
-        records = run.value
-        if not isinstance(records, list | tuple) or not all(
-            isinstance(r, TaskRecord) for r in records
-        ):
-            return report(
-                [
-                    f"{call} returned {type(records).__name__}, expected a list of the records "
-                    "that helpers.timed(workers.count_primes) returns, one per limit. (A "
-                    "generator or an iterator from imap_unordered is read too late: turn it "
-                    "into a list inside the `with` block.)"
-                ],
-                "",
-            )
-        problems: list[str] = []
-        if sorted(r.task for r in records) != sorted(limits):
-            problems.append(
-                f"the records are for {sorted(r.task for r in records)}, expected each of "
-                f"{sorted(limits)} once: read one result per limit."
-            )
-        elif any(r.result != count_primes(r.task) for r in records):
-            problems.append("some counts are wrong: wrap workers.count_primes itself in timed.")
-        pids = {r.pid for r in records}
-        if run.pid in pids:
-            problems.append(
-                "some tasks ran in your own process: hand them all to the pool's workers."
-            )
-        elif len(pids) < 2:
-            problems.append(
-                "one worker ran every task: create the pool with `processes` workers and "
-                "hand out one task at a time (imap_unordered's default chunksize is 1)."
-            )
-        if not problems and records[0].task == limits[0]:
-            problems.append(
-                f"the long task ({limits[0]}) came back first, although the short ones finished "
-                "long before it: that is input order. Use pool.imap_unordered, which yields "
-                "each result as soon as its task ends."
-            )
-        problems += _cleanup(run, call)
-        return report(
-            problems,
-            "as_they_finish returns every record in finishing order, computed by the pool's "
-            "workers.",
+    limits = list(FINISH_CASE)
+    call = f"as_they_finish({limits}, 2)"
+    run = run_bounded(func, limits, 2, timeout=timeout)
+    if not run.ok:
+        return fail(not_returned(run, call))
+    records = run.value
+    if not is_records(records):
+        return fail(
+            f"{call} returned {type(records).__name__}, expected a list of the records "
+            "that helpers.timed(workers.count_primes) returns, one per limit. (A "
+            "generator or an iterator from imap_unordered is read too late: turn it "
+            "into a list inside the `with` block.)"
         )
-    except Exception as exc:  # noqa: BLE001 - a check never raises
-        return report([f"the check itself failed ({type(exc).__name__}: {exc})"], "")
+    problems: list[str] = []
+    if sorted(r.task for r in records) != sorted(limits):
+        problems.append(
+            f"the records are for {sorted(r.task for r in records)}, expected each of "
+            f"{sorted(limits)} once: read one result per limit."
+        )
+    elif any(r.result != count_primes(r.task) for r in records):
+        problems.append("some counts are wrong: wrap workers.count_primes itself in timed.")
+    pids = {r.pid for r in records}
+    if run.pid in pids:
+        problems.append("some tasks ran in your own process: hand them all to the pool's workers.")
+    elif len(pids) < 2:
+        problems.append(
+            "one worker ran every task: create the pool with `processes` workers and "
+            "hand out one task at a time (imap_unordered's default chunksize is 1)."
+        )
+    if not problems and records[0].task == limits[0]:
+        problems.append(
+            f"the long task ({limits[0]}) came back first, although the short ones finished "
+            "long before it: that is input order. Use pool.imap_unordered, which yields "
+            "each result as soon as its task ends."
+        )
+    problems += pool_left_running(run, call)
+    return report(
+        problems,
+        "as_they_finish returns every record in finishing order, computed by the pool's workers.",
+    )
 
 
+@never_raises
 def check_keep_every_result(func: Callable[..., Any], timeout: float = 30.0) -> bool:
     """Check ``keep_every_result(items)``: each item mapped to its ``Squared`` answer, computed
     in a worker, or to the ``ValueError`` its task raised."""
-    try:
-        items = list(RESULTS_CASE)
-        call = f"keep_every_result({items})"
-        run = run_bounded(func, items, timeout=timeout)
-        if not run.ok:
-            return report([run.explain() or f"{call} did not return normally."], "")
-        outcome = run.value
-        if not isinstance(outcome, dict):
-            return report(
-                [f"{call} returned {type(outcome).__name__}, expected a dict item -> outcome."],
-                "",
-            )
-        problems: list[str] = []
-        missing = [x for x in items if x not in outcome]
-        if missing:
-            problems.append(
-                f"the dict has no entry for {missing}: pool.map gives up on every result when "
-                "one task raises. Submit each item with its own apply_async (or ex.submit) and "
-                "get() each one in its own try."
-            )
-        for x in items:
-            if x not in outcome:
-                continue
-            got = outcome[x]
-            if x < 0 and not isinstance(got, ValueError):
-                problems.append(
-                    f"item {x}: expected the ValueError its task raised, got {got!r}. Store the "
-                    "exception itself (`except ValueError as exc: outcome[x] = exc`)."
-                )
-            elif x >= 0 and not (isinstance(got, Squared) and got.square == x * x):
-                problems.append(
-                    f"item {x}: expected what pools.square_in_worker({x}) returns, got {got!r}."
-                )
-            elif x >= 0 and got.pid == run.pid:
-                problems.append(
-                    f"item {x} was computed in your own process: hand it to the pool "
-                    "(pool.apply_async(pools.square_in_worker, (x,)))."
-                )
-        problems += _cleanup(run, call)
-        return report(
-            problems,
-            "keep_every_result keeps each good result and each error, all computed by the "
-            "pool's workers.",
+    items = list(RESULTS_CASE)
+    call = f"keep_every_result({items})"
+    run = run_bounded(func, items, timeout=timeout)
+    if not run.ok:
+        return fail(not_returned(run, call))
+    outcome = run.value
+    if not isinstance(outcome, dict):
+        return fail(f"{call} returned {type(outcome).__name__}, expected a dict item -> outcome.")
+    problems: list[str] = []
+    missing = [x for x in items if x not in outcome]
+    if missing:
+        problems.append(
+            f"the dict has no entry for {missing}: pool.map gives up on every result when "
+            "one task raises. Submit each item with its own apply_async (or ex.submit) and "
+            "get() each one in its own try."
         )
-    except Exception as exc:  # noqa: BLE001 - a check never raises
-        return report([f"the check itself failed ({type(exc).__name__}: {exc})"], "")
+    for x in items:
+        if x not in outcome:
+            continue
+        got = outcome[x]
+        if x < 0 and not isinstance(got, ValueError):
+            problems.append(
+                f"item {x}: expected the ValueError its task raised, got {got!r}. Store the "
+                "exception itself (`except ValueError as exc: outcome[x] = exc`)."
+            )
+        elif x >= 0 and not (isinstance(got, Squared) and got.square == x * x):
+            problems.append(
+                f"item {x}: expected what pools.square_in_worker({x}) returns, got {got!r}."
+            )
+        elif x >= 0 and got.pid == run.pid:
+            problems.append(
+                f"item {x} was computed in your own process: hand it to the pool "
+                "(pool.apply_async(pools.square_in_worker, (x,)))."
+            )
+    problems += pool_left_running(run, call)
+    return report(
+        problems,
+        "keep_every_result keeps each good result and each error, all computed by the "
+        "pool's workers.",
+    )

@@ -13,6 +13,7 @@ from typing import Any
 
 from helpers.grading import run_bounded
 from helpers.selfcheck import report
+from helpers.selfcheck.common import never_raises
 
 __all__ = ["check_shout_all", "check_squares_by_consumers"]
 
@@ -37,6 +38,7 @@ def _children_counted(run: Any) -> bool:
     return not any("ran in a thread" in note for note in run.notes)
 
 
+@never_raises
 def check_squares_by_consumers(
     func: Callable[[list[int], int], Any], timeout: float = 20.0
 ) -> bool:
@@ -46,124 +48,115 @@ def check_squares_by_consumers(
     be counted. Expects the sorted squares of :data:`NUMBERS`, computed by :data:`CONSUMERS`
     consumer processes that were all alive together, and no process left running afterwards.
     """
-    try:
-        run = run_bounded(func, list(NUMBERS), CONSUMERS, timeout=timeout)
-        if not run.ok:
-            hint = (
-                "A consumer waits in get() until it receives a sentinel: put one None per "
-                "consumer, and get the results (with a timeout) before you join the consumers."
-            )
-            return report(_did_not_return(run, "squares_by_consumers", hint), "")
-        expected = sorted(x * x for x in NUMBERS)
-        problems = []
-        value = run.value
-        if value is None:
-            problems.append(
-                "squares_by_consumers returned None: return the list of squares, sorted."
-            )
-        elif value != expected:
-            try:
-                as_list = sorted(value)
-            except TypeError:
-                as_list = None
-            if as_list == expected:
-                problems.append(
-                    "you have every square, but not in order: results arrive in the order they "
-                    "finish, so return sorted(results)."
-                )
-            else:
-                problems.append(
-                    f"squares_by_consumers({NUMBERS}, {CONSUMERS}) returned {value!r}, expected "
-                    f"{expected}. Each result is a TaskRecord: its square is record.result."
-                )
-        if not _children_counted(run):
-            pass  # no fork (Windows): the sandbox is a thread and cannot count processes
-        elif run.max_children == 0:
-            problems.append(
-                "no consumer process was started: the squares were computed in your own process. "
-                "Start n_consumers processes with target=ipc.consumer and "
-                "args=(tasks, results, workers.slow_square)."
-            )
-        elif run.max_children < CONSUMERS:
-            problems.append(
-                f"at most {run.max_children} consumer process(es) ran at once, expected "
-                f"{CONSUMERS}: start n_consumers consumers before you collect the results."
-            )
-        if run.leftover_processes:
-            problems.append(
-                f"{run.leftover_processes} consumer(s) were still running after your function "
-                "returned: each consumer stops at its own sentinel, so put one None per consumer, "
-                "then join every consumer."
-            )
-        return report(
-            problems,
-            f"{CONSUMERS} consumers squared all {len(NUMBERS)} numbers, and every consumer stopped "
-            "at its sentinel.",
+    run = run_bounded(func, list(NUMBERS), CONSUMERS, timeout=timeout)
+    if not run.ok:
+        hint = (
+            "A consumer waits in get() until it receives a sentinel: put one None per "
+            "consumer, and get the results (with a timeout) before you join the consumers."
         )
-    except Exception as exc:  # noqa: BLE001 - a check never raises
-        return report([f"the check itself failed ({type(exc).__name__}: {exc})"], "")
+        return report(_did_not_return(run, "squares_by_consumers", hint), "")
+    expected = sorted(x * x for x in NUMBERS)
+    problems = []
+    value = run.value
+    if value is None:
+        problems.append("squares_by_consumers returned None: return the list of squares, sorted.")
+    elif value != expected:
+        try:
+            as_list = sorted(value)
+        except TypeError:
+            as_list = None
+        if as_list == expected:
+            problems.append(
+                "you have every square, but not in order: results arrive in the order they "
+                "finish, so return sorted(results)."
+            )
+        else:
+            problems.append(
+                f"squares_by_consumers({NUMBERS}, {CONSUMERS}) returned {value!r}, expected "
+                f"{expected}. Each result is a TaskRecord: its square is record.result."
+            )
+    if not _children_counted(run):
+        pass  # no fork (Windows): the sandbox is a thread and cannot count processes
+    elif run.max_children == 0:
+        problems.append(
+            "no consumer process was started: the squares were computed in your own process. "
+            "Start n_consumers processes with target=ipc.consumer and "
+            "args=(tasks, results, workers.slow_square)."
+        )
+    elif run.max_children < CONSUMERS:
+        problems.append(
+            f"at most {run.max_children} consumer process(es) ran at once, expected "
+            f"{CONSUMERS}: start n_consumers consumers before you collect the results."
+        )
+    if run.leftover_processes:
+        problems.append(
+            f"{run.leftover_processes} consumer(s) were still running after your function "
+            "returned: each consumer stops at its own sentinel, so put one None per consumer, "
+            "then join every consumer."
+        )
+    return report(
+        problems,
+        f"{CONSUMERS} consumers squared all {len(NUMBERS)} numbers, and every consumer stopped "
+        "at its sentinel.",
+    )
 
 
+@never_raises
 def check_shout_all(func: Callable[[list[str]], Any], timeout: float = 20.0) -> bool:
     """Check ``shout_all(messages)``: a round trip per message through a duplex ``Pipe``.
 
     Expects one reply per message, in order, each ``"<MESSAGE>! (from PID n)"`` from one child
     process other than the caller, and the child stopped (it was sent ``None``) and joined.
     """
-    try:
-        run = run_bounded(func, list(MESSAGES), timeout=timeout)
-        if not run.ok:
-            hint = (
-                "recv() waits for ever when nothing comes: check with conn.poll(timeout) first, "
-                "and send None at the end so that shout_back returns."
-            )
-            return report(_did_not_return(run, "shout_all", hint), "")
-        problems = []
-        value = run.value
-        if not isinstance(value, list) or len(value) != len(MESSAGES):
-            problems.append(
-                f"shout_all({MESSAGES}) returned {value!r}: return a list with one reply per "
-                "message, in order (what conn.recv() gave you after each send)."
-            )
-        else:
-            pids = set()
-            for message, reply in zip(MESSAGES, value, strict=True):
-                match = re.fullmatch(
-                    re.escape(message.upper()) + r"! \(from PID (\d+)\)", str(reply)
-                )
-                if match is None:
-                    problems.append(
-                        f"the reply to {message!r} was {reply!r}; shout_back answers "
-                        f"'{message.upper()}! (from PID ...)'. Send each message and recv() its "
-                        "reply before sending the next."
-                    )
-                else:
-                    pids.add(int(match.group(1)))
-            if run.pid in pids:
-                problems.append(
-                    "the replies came from your own process: run ipc.shout_back in a new "
-                    "process with the other end of the pipe."
-                )
-            elif len(pids) > 1:
-                problems.append(
-                    f"the replies came from {len(pids)} processes: start one child and talk to it "
-                    "through the same pipe."
-                )
-        if "EOFError" in run.stderr:
-            problems.append(
-                "the child ended with EOFError: it was still waiting in recv() when the pipe "
-                "closed. Send None when you are done (shout_back then returns normally), then "
-                "join the child."
-            )
-        elif run.leftover_processes:
-            problems.append(
-                "the child was still running after shout_all returned: send None (shout_back "
-                "stops on it), then join the child."
-            )
-        return report(
-            problems,
-            f"all {len(MESSAGES)} messages went to one child and came back shouted; the child "
-            "stopped at None.",
+    run = run_bounded(func, list(MESSAGES), timeout=timeout)
+    if not run.ok:
+        hint = (
+            "recv() waits for ever when nothing comes: check with conn.poll(timeout) first, "
+            "and send None at the end so that shout_back returns."
         )
-    except Exception as exc:  # noqa: BLE001 - a check never raises
-        return report([f"the check itself failed ({type(exc).__name__}: {exc})"], "")
+        return report(_did_not_return(run, "shout_all", hint), "")
+    problems = []
+    value = run.value
+    if not isinstance(value, list) or len(value) != len(MESSAGES):
+        problems.append(
+            f"shout_all({MESSAGES}) returned {value!r}: return a list with one reply per "
+            "message, in order (what conn.recv() gave you after each send)."
+        )
+    else:
+        pids = set()
+        for message, reply in zip(MESSAGES, value, strict=True):
+            match = re.fullmatch(re.escape(message.upper()) + r"! \(from PID (\d+)\)", str(reply))
+            if match is None:
+                problems.append(
+                    f"the reply to {message!r} was {reply!r}; shout_back answers "
+                    f"'{message.upper()}! (from PID ...)'. Send each message and recv() its "
+                    "reply before sending the next."
+                )
+            else:
+                pids.add(int(match.group(1)))
+        if run.pid in pids:
+            problems.append(
+                "the replies came from your own process: run ipc.shout_back in a new "
+                "process with the other end of the pipe."
+            )
+        elif len(pids) > 1:
+            problems.append(
+                f"the replies came from {len(pids)} processes: start one child and talk to it "
+                "through the same pipe."
+            )
+    if "EOFError" in run.stderr:
+        problems.append(
+            "the child ended with EOFError: it was still waiting in recv() when the pipe "
+            "closed. Send None when you are done (shout_back then returns normally), then "
+            "join the child."
+        )
+    elif run.leftover_processes:
+        problems.append(
+            "the child was still running after shout_all returned: send None (shout_back "
+            "stops on it), then join the child."
+        )
+    return report(
+        problems,
+        f"all {len(MESSAGES)} messages went to one child and came back shouted; the child "
+        "stopped at None.",
+    )

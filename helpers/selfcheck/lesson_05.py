@@ -18,8 +18,13 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from helpers.grading import run_bounded
 from helpers.selfcheck import report
+from helpers.selfcheck.common import (
+    fail,
+    never_raises,
+    run_or_report,
+    still_running,
+)
 
 __all__ = ["check_count_with_one_lock", "check_run_in_phases"]
 
@@ -28,6 +33,7 @@ __all__ = ["check_count_with_one_lock", "check_run_in_phases"]
 _TOLERANCE = 0.005
 
 
+@never_raises
 def check_count_with_one_lock(func: Callable[..., Any], workers: int = 3, steps: int = 40) -> bool:
     """Run ``func(ctx, workers, steps)`` and check that it returns ``workers * steps``.
 
@@ -36,10 +42,9 @@ def check_count_with_one_lock(func: Callable[..., Any], workers: int = 3, steps:
     number of CPUs.
     """
     expected = workers * steps
-    try:
-        run = run_bounded(func, multiprocessing.get_context(), workers, steps, timeout=60)
-    except Exception as err:  # noqa: BLE001 - a check never raises
-        return report([f"the check could not run your function: {err}"], "")
+    run = run_or_report(func, multiprocessing.get_context(), workers, steps, timeout=60)
+    if run is None:
+        return False
     problems: list[str] = []
     if not run.ok:
         problems.append(run.explain())
@@ -68,17 +73,15 @@ def check_count_with_one_lock(func: Callable[..., Any], workers: int = 3, steps:
                 "no worker processes were seen: start `workers` processes with ctx.Process and "
                 "let them do the counting."
             )
-    if run.ok and run.leftover_processes:
-        problems.append(
-            f"{run.leftover_processes} process(es) were still running afterwards: join() every "
-            "process you start."
-        )
+    if run.ok:
+        problems += still_running(run, "afterwards", "join() every process you start.")
     return report(
         problems,
         f"count_with_one_lock counted {expected} of {expected}: one lock, no update lost.",
     )
 
 
+@never_raises
 def check_run_in_phases(
     func: Callable[..., Any], setup_seconds: Sequence[float] = (0.05, 0.2, 0.4)
 ) -> bool:
@@ -88,32 +91,25 @@ def check_run_in_phases(
     and ``"<name> work"``; the setup record's result is the value ``Barrier.wait()`` returned.
     """
     parties = len(setup_seconds)
-    try:
-        run = run_bounded(func, multiprocessing.get_context(), list(setup_seconds), timeout=60)
-    except Exception as err:  # noqa: BLE001 - a check never raises
-        return report([f"the check could not run your function: {err}"], "")
+    run = run_or_report(func, multiprocessing.get_context(), list(setup_seconds), timeout=60)
+    if run is None:
+        return False
     problems: list[str] = []
     if not run.ok:
-        return report([run.explain()], "")
+        return fail(run.explain())
     records = run.value
     if not records:
-        return report(
-            [
-                f"run_in_phases returned {records!r}: return the list of all the records the "
-                "processes put on the queue (two per process)."
-            ],
-            "",
+        return fail(
+            f"run_in_phases returned {records!r}: return the list of all the records the "
+            "processes put on the queue (two per process)."
         )
     try:
         setups = [r for r in records if str(r.task).endswith("setup")]
         works = [r for r in records if str(r.task).endswith("work")]
     except AttributeError:
-        return report(
-            [
-                "run_in_phases should return TaskRecord objects, as sync.two_phase reports them "
-                "(each process puts a list of two on the queue: add both to your result)."
-            ],
-            "",
+        return fail(
+            "run_in_phases should return TaskRecord objects, as sync.two_phase reports them "
+            "(each process puts a list of two on the queue: add both to your result)."
         )
     if len(setups) != parties or len(works) != parties:
         problems.append(
@@ -141,11 +137,7 @@ def check_run_in_phases(
             )
     if len({r.pid for r in records}) < min(parties, 2):
         problems.append("all the records come from one process: start one process per set-up.")
-    if run.leftover_processes:
-        problems.append(
-            f"{run.leftover_processes} process(es) were still running afterwards: join() every "
-            "process you start."
-        )
+    problems += still_running(run, "afterwards", "join() every process you start.")
     return report(
         problems,
         f"run_in_phases: {parties} processes met at one Barrier; every work phase began after "

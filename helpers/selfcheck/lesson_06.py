@@ -22,8 +22,15 @@ from collections.abc import Callable
 from multiprocessing import shared_memory
 from typing import Any
 
-from helpers.grading import run_bounded
 from helpers.selfcheck import report
+from helpers.selfcheck.common import (
+    counting_starts,
+    fail,
+    lost_by_inheritance,
+    never_raises,
+    run_or_report,
+    still_running,
+)
 from helpers.tasks.workers import is_prime
 
 __all__ = ["check_prime_flags_with_pool", "check_squares_in_shared_memory"]
@@ -52,37 +59,14 @@ def _remove(name: str) -> None:
         pass
 
 
-def _counting_starts(func: Callable[..., Any], *args: Any) -> tuple[Any, int]:
-    """Call ``func(*args)`` and count the processes it started (``Process.start`` calls).
-
-    Runs inside run_bounded's forked sandbox, so the patch touches only that copy. Counting starts
-    is reliable where sampling the live children is not: a worker may finish in milliseconds.
-    """
-    from multiprocessing import process
-
-    original = process.BaseProcess.start
-    started: list[str] = []
-
-    def start(self: Any) -> None:
-        started.append(self.name)
-        original(self)
-
-    process.BaseProcess.start = start  # type: ignore[method-assign]
-    try:
-        value = func(*args)
-    finally:
-        process.BaseProcess.start = original  # type: ignore[method-assign]
-    return value, len(started)
-
-
 def _squares_and_leftover(func: Callable[..., Any], *args: Any) -> tuple[Any, int, bool]:
-    """:func:`_counting_starts`, then: does the block named in the result still exist?
+    """:func:`~helpers.selfcheck.common.counting_starts`, then: does the block named in the result still exist?
 
     Looked at inside the sandbox, before it exits: a resource tracker that the sandbox started
     would unlink a leaked block when the sandbox ends, and hide the mistake. A block found is
     removed.
     """
-    value, started = _counting_starts(func, *args)
+    value, started = counting_starts(func, *args)
     leftover = False
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
         leftover = _still_there(value[0])
@@ -112,16 +96,16 @@ def _first_difference(got: list[Any], want: list[Any]) -> str:
     return ""
 
 
+@never_raises
 def check_squares_in_shared_memory(
     func: Callable[..., Any], count: int = 50_000, workers: int = 3
 ) -> bool:
     """Run ``func(ctx, count, workers)``; check the squares, the workers and the unlink."""
-    try:
-        run = run_bounded(
-            _squares_and_leftover, func, multiprocessing.get_context(), count, workers, timeout=60
-        )
-    except Exception as err:  # noqa: BLE001 - a check never raises
-        return report([f"the check could not run your function: {err}"], "")
+    run = run_or_report(
+        _squares_and_leftover, func, multiprocessing.get_context(), count, workers, timeout=60
+    )
+    if run is None:
+        return False
     if not run.ok:
         failure = [run.explain()]
         if _crash_advice(run):
@@ -134,14 +118,11 @@ def check_squares_in_shared_memory(
         return report(failure, "")
     value, started, leftover = run.value
     if value is None:
-        return report(["squares_in_shared_memory returned None: return (shm.name, values)."], "")
+        return fail("squares_in_shared_memory returned None: return (shm.name, values).")
     if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)):
-        return report(
-            [
-                "return a pair (name, values): the block's name, shm.name, and the numbers as a "
-                "plain list."
-            ],
-            "",
+        return fail(
+            "return a pair (name, values): the block's name, shm.name, and the numbers as a "
+            "plain list."
         )
     name, values = value
     problems: list[str] = []
@@ -168,11 +149,7 @@ def check_squares_in_shared_memory(
             "it): the creator must call shm.unlink() once, after the workers are done, as well "
             "as shm.close()."
         )
-    if run.leftover_processes:
-        problems.append(
-            f"{run.leftover_processes} process(es) were still running afterwards: join() every "
-            "process you start."
-        )
+    problems += still_running(run, "afterwards", "join() every process you start.")
     return report(
         problems,
         f"squares_in_shared_memory: {workers} processes filled {count:,} squares in one block, "
@@ -180,19 +157,19 @@ def check_squares_in_shared_memory(
     )
 
 
+@never_raises
 def check_prime_flags_with_pool(
     func: Callable[..., Any], limit: int = 30_000, workers: int = 2
 ) -> bool:
     """Run ``func(ctx, limit, workers)``; check the flags and that a pool did the work."""
-    try:
-        run = run_bounded(
-            _counting_starts, func, multiprocessing.get_context(), limit, workers, timeout=60
-        )
-    except Exception as err:  # noqa: BLE001 - a check never raises
-        return report([f"the check could not run your function: {err}"], "")
+    run = run_or_report(
+        counting_starts, func, multiprocessing.get_context(), limit, workers, timeout=60
+    )
+    if run is None:
+        return False
     if not run.ok:
         failure = [run.explain()]
-        if "inheritance" in f"{run.error_message}{run.stderr}":
+        if lost_by_inheritance(run):
             failure.append(
                 "a shared array cannot travel as a task argument: give it to every worker "
                 "once, with Pool(workers, initializer=shared.init_flags, initargs=(flags,)), "
@@ -202,11 +179,11 @@ def check_prime_flags_with_pool(
     value, started = run.value
     problems: list[str] = []
     if value is None:
-        return report(["prime_flags_with_pool returned None: return list(flags)."], "")
+        return fail("prime_flags_with_pool returned None: return list(flags).")
     try:
         got = [int(v) for v in value]
     except (TypeError, ValueError):
-        return report(["return the flags as a list of 0s and 1s: list(flags)."], "")
+        return fail("return the flags as a list of 0s and 1s: list(flags).")
     diff = _first_difference(got, [1 if is_prime(n) else 0 for n in range(limit)])
     if diff:
         problems.append(

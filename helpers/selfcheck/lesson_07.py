@@ -19,33 +19,23 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from helpers.grading import run_bounded
 from helpers.selfcheck import report
+from helpers.selfcheck.common import (
+    counting_starts,
+    fail,
+    lost_by_inheritance,
+    never_raises,
+    run_or_report,
+)
 
 __all__ = ["check_count_with_manager_lock", "check_group_by_parity"]
 
 
 def _counting_starts(func: Callable[..., Any], *args: Any) -> tuple[Any, int]:
-    """Call ``func(*args)`` and count the processes it started (``Process.start`` calls).
-
-    Runs inside run_bounded's forked sandbox, so the patch touches only that copy. A manager's
-    server process counts as one; a pool's workers count one each.
-    """
-    from multiprocessing import process
-
-    original = process.BaseProcess.start
-    started: list[str] = []
-
-    def start(self: Any) -> None:
-        started.append(self.name)
-        original(self)
-
-    process.BaseProcess.start = start  # type: ignore[method-assign]
-    try:
-        value = func(*args)
-    finally:
-        process.BaseProcess.start = original  # type: ignore[method-assign]
-    return _no_proxies(value), len(started)
+    """:func:`~helpers.selfcheck.common.counting_starts`, with the proxies in the value replaced
+    (see :func:`_no_proxies`). A manager's server process counts as one start."""
+    value, started = counting_starts(func, *args)
+    return _no_proxies(value), started
 
 
 def _no_proxies(value: Any) -> Any:
@@ -72,6 +62,7 @@ def _leftovers(run: Any) -> list[str]:
     return []
 
 
+@never_raises
 def check_group_by_parity(
     func: Callable[..., Any], numbers: Sequence[int] = tuple(range(12))
 ) -> bool:
@@ -80,39 +71,29 @@ def check_group_by_parity(
         "even": sorted(n for n in numbers if n % 2 == 0),
         "odd": sorted(n for n in numbers if n % 2),
     }
-    try:
-        run = run_bounded(
-            _counting_starts, func, multiprocessing.get_context(), list(numbers), timeout=90
-        )
-    except Exception as err:  # noqa: BLE001 - a check never raises
-        return report([f"the check could not run your function: {err}"], "")
+    run = run_or_report(
+        _counting_starts, func, multiprocessing.get_context(), list(numbers), timeout=90
+    )
+    if run is None:
+        return False
     if not run.ok:
-        return report([run.explain()], "")
+        return fail(run.explain())
     value, started = run.value
     problems: list[str] = []
     if value == "<proxy>":
-        return report(
-            [
-                "group_by_parity returned a proxy: return a plain dict of plain lists, built "
-                "before the manager shuts down."
-            ],
-            "",
+        return fail(
+            "group_by_parity returned a proxy: return a plain dict of plain lists, built "
+            "before the manager shuts down."
         )
     if not isinstance(value, dict) or set(value) != {"even", "odd"}:
-        return report(
-            [
-                f"group_by_parity returned {value!r:.80}: return a plain dict with the keys "
-                "'even' and 'odd', for example {key: sorted(shared[key]) for key in shared.keys()}."
-            ],
-            "",
+        return fail(
+            f"group_by_parity returned {value!r:.80}: return a plain dict with the keys "
+            "'even' and 'odd', for example {key: sorted(shared[key]) for key in shared.keys()}."
         )
     if not all(isinstance(v, list) for v in value.values()):
-        return report(
-            [
-                "return plain lists (sorted(proxy) or list(proxy)), not proxies: a proxy is "
-                "useless once its manager has shut down."
-            ],
-            "",
+        return fail(
+            "return plain lists (sorted(proxy) or list(proxy)), not proxies: a proxy is "
+            "useless once its manager has shut down."
         )
     if value == {"even": [], "odd": []} and numbers:
         problems.append(
@@ -141,20 +122,20 @@ def check_group_by_parity(
     )
 
 
+@never_raises
 def check_count_with_manager_lock(
     func: Callable[..., Any], workers: int = 2, steps: int = 30
 ) -> bool:
     """Run ``func(ctx, workers, steps)``; expect ``workers * steps``, counted by pool workers."""
     expected = workers * steps
-    try:
-        run = run_bounded(
-            _counting_starts, func, multiprocessing.get_context(), workers, steps, timeout=90
-        )
-    except Exception as err:  # noqa: BLE001 - a check never raises
-        return report([f"the check could not run your function: {err}"], "")
+    run = run_or_report(
+        _counting_starts, func, multiprocessing.get_context(), workers, steps, timeout=90
+    )
+    if run is None:
+        return False
     if not run.ok:
         failure = [run.explain()]
-        if "inheritance" in f"{run.error_message}{run.stderr}":
+        if lost_by_inheritance(run):
             failure.append(
                 "a ctx.Lock() cannot travel as a task argument: use manager.Lock(), a proxy, "
                 "which can."
@@ -163,7 +144,7 @@ def check_count_with_manager_lock(
     value, started = run.value
     problems: list[str] = []
     if value is None:
-        return report(["count_with_manager_lock returned None: return counter['n']."], "")
+        return fail("count_with_manager_lock returned None: return counter['n'].")
     if value != expected:
         if isinstance(value, int) and value < expected:
             problems.append(

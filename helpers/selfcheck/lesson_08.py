@@ -15,6 +15,7 @@ from typing import Any
 from helpers.grading import run_bounded
 from helpers.instruments.timeline import TaskRecord, max_concurrency
 from helpers.selfcheck import report
+from helpers.selfcheck.common import fail, never_raises, not_returned
 from helpers.tasks.workers import sleep_task
 
 __all__ = ["EXPECTED_CHOICE", "check_choice", "check_run_pool", "check_who_sees_it"]
@@ -107,29 +108,27 @@ def _who_sees_it_problems(value: Any, own_pid: int) -> list[str]:
     return problems
 
 
+@never_raises
 def check_who_sees_it(func: Callable[[], Any], timeout: float = 30.0) -> bool:
     """Check exercise 1: ``who_sees_it()`` bumps once in a thread and once in a child process.
 
     Right: the thread's result carries the caller's PID, the child's another PID, and the
     caller's ``compare.COUNTER`` ends at 1 (only the thread's change is visible).
     """
-    try:
-        run = run_bounded(func, timeout=timeout)
-        if not run.ok:
-            return report([run.explain() or "who_sees_it() did not return normally."], "")
-        problems = _who_sees_it_problems(run.value, run.pid)
-        if run.leftover_processes:
-            problems.append(
-                f"{run.leftover_processes} process(es) still ran after who_sees_it() returned: "
-                "use the executor in a with block, or join the process."
-            )
-        return report(
-            problems,
-            "who_sees_it: the thread's bump changed your counter, the child's changed only its "
-            "own copy.",
+    run = run_bounded(func, timeout=timeout)
+    if not run.ok:
+        return fail(not_returned(run, "who_sees_it()"))
+    problems = _who_sees_it_problems(run.value, run.pid)
+    if run.leftover_processes:
+        problems.append(
+            f"{run.leftover_processes} process(es) still ran after who_sees_it() returned: "
+            "use the executor in a with block, or join the process."
         )
-    except Exception as exc:  # a check never raises
-        return report([f"the check could not run: {exc!r}"], "")
+    return report(
+        problems,
+        "who_sees_it: the thread's bump changed your counter, the child's changed only its "
+        "own copy.",
+    )
 
 
 def _run_pool_problems(kind: str, run: Any) -> list[str]:
@@ -185,6 +184,7 @@ def _run_pool_problems(kind: str, run: Any) -> list[str]:
     return problems
 
 
+@never_raises
 def check_run_pool(
     run_pool: Callable[[str, Callable[[Any], Any], list[Any], int], Any], timeout: float = 30.0
 ) -> bool:
@@ -194,39 +194,34 @@ def check_run_pool(
     PID and two tasks overlapped. ``"processes"``: no record carries the caller's PID, two
     worker processes, two tasks overlapped, nothing left running.
     """
-    try:
-        problems = []
-        for kind in ("threads", "processes"):
-            run = run_bounded(
-                run_pool, kind, sleep_task, list(POOL_TASKS), POOL_WORKERS, timeout=timeout
-            )
-            problems += _run_pool_problems(kind, run)
-        return report(
-            problems,
-            "run_pool: 'threads' overlapped the tasks in your own process, 'processes' in "
-            "worker processes.",
+    problems = []
+    for kind in ("threads", "processes"):
+        run = run_bounded(
+            run_pool, kind, sleep_task, list(POOL_TASKS), POOL_WORKERS, timeout=timeout
         )
-    except Exception as exc:  # a check never raises
-        return report([f"the check could not run: {exc!r}"], "")
+        problems += _run_pool_problems(kind, run)
+    return report(
+        problems,
+        "run_pool: 'threads' overlapped the tasks in your own process, 'processes' in "
+        "worker processes.",
+    )
 
 
+@never_raises
 def check_choice(choice: Mapping[str, Any]) -> bool:
     """Check exercise 2's ``CHOICE``: ``"threads"`` or ``"processes"`` for each workload."""
-    try:
-        if not isinstance(choice, Mapping):
-            return report([f"CHOICE is {type(choice).__name__}; keep it a dict."], "")
-        problems = []
-        for workload, (right, why) in EXPECTED_CHOICE.items():
-            picked = choice.get(workload)
-            if picked is None:
-                problems.append(f"{workload!r}: fill in 'threads' or 'processes'.")
-            elif not isinstance(picked, str) or picked.strip().lower() not in (
-                "threads",
-                "processes",
-            ):
-                problems.append(f"{workload!r}: {picked!r} is neither 'threads' nor 'processes'.")
-            elif picked.strip().lower() != right:
-                problems.append(f"{workload!r}: not {picked!r}. Hint: {why}.")
-        return report(problems, "CHOICE: each workload has the kind of worker that suits it.")
-    except Exception as exc:  # a check never raises
-        return report([f"the check could not run: {exc!r}"], "")
+    if not isinstance(choice, Mapping):
+        return fail(f"CHOICE is {type(choice).__name__}; keep it a dict.")
+    problems = []
+    for workload, (right, why) in EXPECTED_CHOICE.items():
+        picked = choice.get(workload)
+        if picked is None:
+            problems.append(f"{workload!r}: fill in 'threads' or 'processes'.")
+        elif not isinstance(picked, str) or picked.strip().lower() not in (
+            "threads",
+            "processes",
+        ):
+            problems.append(f"{workload!r}: {picked!r} is neither 'threads' nor 'processes'.")
+        elif picked.strip().lower() != right:
+            problems.append(f"{workload!r}: not {picked!r}. Hint: {why}.")
+    return report(problems, "CHOICE: each workload has the kind of worker that suits it.")

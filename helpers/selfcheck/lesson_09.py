@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers.grading import run_bounded
-from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
+from helpers.selfcheck.common import fail, is_records, never_raises, pool_left_running
 from helpers.tasks.workers import count_primes
 
 __all__ = ["CHUNK_CASES", "LONGEST_CASE", "check_count_in_chunks", "check_longest_first"]
@@ -38,61 +38,56 @@ def _not_run(run: Any, name: str) -> list[str]:
 
 
 def _cleanup_problems(run: Any, name: str) -> list[str]:
-    problems = []
-    if run.unclosed_pools or run.leftover_processes:
-        problems.append(
-            f"{name} left a pool or process running: create the pool in a `with` block "
-            "(or call pool.close() and pool.join())."
-        )
-    return problems
+    return pool_left_running(
+        run, name, "create the pool in a `with` block (or call pool.close() and pool.join())."
+    )
 
 
+@never_raises
 def check_count_in_chunks(func: Callable[[int, int, int], Any], timeout: float = 30.0) -> bool:
     """Check ``count_in_chunks(stop, parts, processes)``: the primes below ``stop``, counted in
     ``parts`` ranges on a pool of ``processes`` workers, added up."""
-    try:
-        problems: list[str] = []
-        for i, (stop, parts, processes) in enumerate(CHUNK_CASES):
-            run = run_bounded(func, stop, parts, processes, timeout=timeout)
-            call = f"count_in_chunks({stop}, {parts}, {processes})"
-            if not run.ok:
-                return report(_not_run(run, call), "")
-            expected = count_primes(stop)
-            value = run.value
-            if isinstance(value, list | tuple):
-                problems.append(
-                    f"{call} returned a {type(value).__name__} of {len(value)} partial counts: "
-                    "add them up (sum) and return one number."
-                )
-            elif value != expected:
-                problems.append(
-                    f"{call} returned {value!r}, expected {expected}: the ranges from "
-                    f"perf.split_range({stop}, {parts}) cover every number below {stop} once; "
-                    "count each with count_primes_in_range(start, stop) and add the counts."
-                )
-            # Only the first, big case runs long enough for the process sampler to see workers.
-            if i == 0 and run.max_children == 0:
-                problems.append(
-                    f"{call} started no worker process: the counting ran in your own process. "
-                    f"Create ctx.Pool({processes}) and hand it the ranges with starmap."
-                )
-            elif i == 0 and run.max_children < processes:
-                problems.append(
-                    f"{call} used at most {run.max_children} worker process(es) at once, "
-                    f"expected a pool of {processes}."
-                )
-            problems += _cleanup_problems(run, call)
-            if problems:
-                break
-        return report(
-            problems,
-            "count_in_chunks counts every range on a pool of workers and adds the parts: the "
-            "same answer as count_primes, with no process left behind.",
-        )
-    except Exception as exc:  # noqa: BLE001 - a check never raises
-        return report([f"the check itself failed ({type(exc).__name__}: {exc})"], "")
+    problems: list[str] = []
+    for i, (stop, parts, processes) in enumerate(CHUNK_CASES):
+        run = run_bounded(func, stop, parts, processes, timeout=timeout)
+        call = f"count_in_chunks({stop}, {parts}, {processes})"
+        if not run.ok:
+            return report(_not_run(run, call), "")
+        expected = count_primes(stop)
+        value = run.value
+        if isinstance(value, list | tuple):
+            problems.append(
+                f"{call} returned a {type(value).__name__} of {len(value)} partial counts: "
+                "add them up (sum) and return one number."
+            )
+        elif value != expected:
+            problems.append(
+                f"{call} returned {value!r}, expected {expected}: the ranges from "
+                f"perf.split_range({stop}, {parts}) cover every number below {stop} once; "
+                "count each with count_primes_in_range(start, stop) and add the counts."
+            )
+        # Only the first, big case runs long enough for the process sampler to see workers.
+        if i == 0 and run.max_children == 0:
+            problems.append(
+                f"{call} started no worker process: the counting ran in your own process. "
+                f"Create ctx.Pool({processes}) and hand it the ranges with starmap."
+            )
+        elif i == 0 and run.max_children < processes:
+            problems.append(
+                f"{call} used at most {run.max_children} worker process(es) at once, "
+                f"expected a pool of {processes}."
+            )
+        problems += _cleanup_problems(run, call)
+        if problems:
+            break
+    return report(
+        problems,
+        "count_in_chunks counts every range on a pool of workers and adds the parts: the "
+        "same answer as count_primes, with no process left behind.",
+    )
 
 
+@never_raises
 def check_longest_first(func: Callable[[list[int], int], Any], timeout: float = 30.0) -> bool:
     """Check ``longest_first(limits, processes)``: records of every task, longest started early.
 
@@ -102,57 +97,49 @@ def check_longest_first(func: Callable[[list[int], int], Any], timeout: float = 
     of the tasks to start. Start *order* is checked, never durations.
     """
     limits, processes = LONGEST_CASE
-    try:
-        call = f"longest_first({limits}, {processes})"
-        run = run_bounded(func, list(limits), processes, timeout=timeout)
-        if not run.ok:
-            return report(_not_run(run, call), "")
-        records = run.value
-        problems: list[str] = []
-        if not isinstance(records, list | tuple) or not all(
-            isinstance(r, TaskRecord) for r in records
-        ):
-            return report(
-                [
-                    f"{call} returned {type(records).__name__}, expected the list that "
-                    "pool.map(helpers.timed(workers.count_primes), ...) gives: one record per "
-                    "task."
-                ],
-                "",
-            )
-        if sorted(r.task for r in records) != sorted(limits):
-            problems.append(
-                f"{call} returned records for the tasks {sorted(r.task for r in records)}, "
-                f"expected each of {sorted(limits)} exactly once."
-            )
-        wrong = [r for r in records if r.result != count_primes(r.task)]
-        if wrong:
-            problems.append(
-                f"the task {wrong[0].task} gave {wrong[0].result!r}, expected "
-                f"{count_primes(wrong[0].task)}: wrap workers.count_primes itself."
-            )
-        pids = {r.pid for r in records}
-        if run.pid in pids or len(pids) < 2:
-            problems.append(
-                f"the tasks ran in {len(pids)} process(es)"
-                + (", including your own" if run.pid in pids else "")
-                + f": run them on a pool of {processes} workers, with chunksize=1."
-            )
-        if not problems:
-            by_start = sorted(records, key=lambda r: r.start)
-            longest = max(limits)
-            rank = next(i for i, r in enumerate(by_start) if r.task == longest)
-            if rank >= len(limits) // 2:
-                problems.append(
-                    f"the longest task ({longest}) was task number {rank + 1} of {len(limits)} "
-                    "to start, so the other workers sat idle while it ran alone at the end. "
-                    "Sort the limits longest first (sorted(..., reverse=True)) before you map."
-                )
-        problems += _cleanup_problems(run, call)
-        return report(
-            problems,
-            "longest_first hands out the longest task first, on a pool of workers, and returns "
-            "a record of every task.",
+    call = f"longest_first({limits}, {processes})"
+    run = run_bounded(func, list(limits), processes, timeout=timeout)
+    if not run.ok:
+        return report(_not_run(run, call), "")
+    records = run.value
+    problems: list[str] = []
+    if not is_records(records):
+        return fail(
+            f"{call} returned {type(records).__name__}, expected the list that "
+            "pool.map(helpers.timed(workers.count_primes), ...) gives: one record per "
+            "task."
         )
-    except Exception as exc:  # noqa: BLE001 - a check never raises
-        return report([f"the check itself failed ({type(exc).__name__}: {exc})"], "")
+    if sorted(r.task for r in records) != sorted(limits):
+        problems.append(
+            f"{call} returned records for the tasks {sorted(r.task for r in records)}, "
+            f"expected each of {sorted(limits)} exactly once."
+        )
+    wrong = [r for r in records if r.result != count_primes(r.task)]
+    if wrong:
+        problems.append(
+            f"the task {wrong[0].task} gave {wrong[0].result!r}, expected "
+            f"{count_primes(wrong[0].task)}: wrap workers.count_primes itself."
+        )
+    pids = {r.pid for r in records}
+    if run.pid in pids or len(pids) < 2:
+        problems.append(
+            f"the tasks ran in {len(pids)} process(es)"
+            + (", including your own" if run.pid in pids else "")
+            + f": run them on a pool of {processes} workers, with chunksize=1."
+        )
+    if not problems:
+        by_start = sorted(records, key=lambda r: r.start)
+        longest = max(limits)
+        rank = next(i for i, r in enumerate(by_start) if r.task == longest)
+        if rank >= len(limits) // 2:
+            problems.append(
+                f"the longest task ({longest}) was task number {rank + 1} of {len(limits)} "
+                "to start, so the other workers sat idle while it ran alone at the end. "
+                "Sort the limits longest first (sorted(..., reverse=True)) before you map."
+            )
+    problems += _cleanup_problems(run, call)
+    return report(
+        problems,
+        "longest_first hands out the longest task first, on a pool of workers, and returns "
+        "a record of every task.",
+    )

@@ -16,6 +16,7 @@ from typing import Any
 from helpers.grading import run_bounded
 from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
+from helpers.selfcheck.common import fail, never_raises
 from helpers.tasks.workers import count_primes
 
 __all__ = ["ERROR_ITEMS", "LIMITS", "check_count_on_cluster", "check_results_or_errors"]
@@ -54,109 +55,93 @@ def _holds_futures(value: Any) -> bool:
         return False
 
 
+@never_raises
 def check_count_on_cluster(
     func: Callable[[str, list[int]], Any], address: str, timeout: float = 60.0
 ) -> bool:
     """Check ``count_on_cluster(address, limits)``: records of every task, run by the workers."""
     call = f"count_on_cluster(ADDRESS, {LIMITS})"
-    try:
-        run = run_bounded(func, address, list(LIMITS), timeout=timeout)
-        if not run.ok:
-            return report(_not_run(run, call), "")
-        value = run.value
-        if _holds_futures(value):
-            return report(
-                [f"{call} returned futures: collect their results with client.gather(futures)."],
-                "",
-            )
-        if not isinstance(value, list) or not all(isinstance(r, TaskRecord) for r in value):
-            return report(
-                [
-                    f"{call} returned {type(value).__name__}, expected a list with one record "
-                    "per limit: map helpers.timed(workers.count_primes) over the limits."
-                ],
-                "",
-            )
-        problems: list[str] = []
-        if [r.task for r in value] != LIMITS:
-            problems.append(
-                f"the records are for {[r.task for r in value]}, expected {LIMITS} in that order."
-            )
-        bad = [r for r in value if r.result != count_primes(r.task)]
-        if bad:
-            problems.append(f"the task {bad[0].task} gave {bad[0].result!r}: map count_primes.")
-        cluster = worker_pids(address)
-        elsewhere = sorted({r.pid for r in value} - cluster)
-        if elsewhere:
-            problems.append(
-                f"tasks ran in process(es) {elsewhere}, which are not the cluster's workers "
-                f"{sorted(cluster)}: submit them with client.map, do not call the function "
-                "yourself."
-            )
-        elif len({(r.pid, r.start) for r in value}) < len(LIMITS):
-            problems.append(
-                "two of the identical calls share one record: Dask ran them once, as one task. "
-                "Pass pure=False to client.map for work that must run every time."
-            )
-        return report(
-            problems,
-            f"count_on_cluster ran all {len(LIMITS)} tasks on the cluster's workers "
-            f"({len({r.pid for r in value})} of them) and brought back every record.",
+    run = run_bounded(func, address, list(LIMITS), timeout=timeout)
+    if not run.ok:
+        return report(_not_run(run, call), "")
+    value = run.value
+    if _holds_futures(value):
+        return fail(f"{call} returned futures: collect their results with client.gather(futures).")
+    if not isinstance(value, list) or not all(isinstance(r, TaskRecord) for r in value):
+        return fail(
+            f"{call} returned {type(value).__name__}, expected a list with one record "
+            "per limit: map helpers.timed(workers.count_primes) over the limits."
         )
-    except Exception as exc:  # noqa: BLE001 - a check never raises
-        return report([f"the check itself failed ({type(exc).__name__}: {exc})"], "")
+    problems: list[str] = []
+    if [r.task for r in value] != LIMITS:
+        problems.append(
+            f"the records are for {[r.task for r in value]}, expected {LIMITS} in that order."
+        )
+    bad = [r for r in value if r.result != count_primes(r.task)]
+    if bad:
+        problems.append(f"the task {bad[0].task} gave {bad[0].result!r}: map count_primes.")
+    cluster = worker_pids(address)
+    elsewhere = sorted({r.pid for r in value} - cluster)
+    if elsewhere:
+        problems.append(
+            f"tasks ran in process(es) {elsewhere}, which are not the cluster's workers "
+            f"{sorted(cluster)}: submit them with client.map, do not call the function "
+            "yourself."
+        )
+    elif len({(r.pid, r.start) for r in value}) < len(LIMITS):
+        problems.append(
+            "two of the identical calls share one record: Dask ran them once, as one task. "
+            "Pass pure=False to client.map for work that must run every time."
+        )
+    return report(
+        problems,
+        f"count_on_cluster ran all {len(LIMITS)} tasks on the cluster's workers "
+        f"({len({r.pid for r in value})} of them) and brought back every record.",
+    )
 
 
+@never_raises
 def check_results_or_errors(
     func: Callable[[str, list[int]], Any], address: str, timeout: float = 60.0
 ) -> bool:
     """Check ``results_or_errors(address, items)``: a dict with each result or ``"ValueError"``."""
     call = f"results_or_errors(ADDRESS, {ERROR_ITEMS})"
-    try:
-        run = run_bounded(func, address, list(ERROR_ITEMS), timeout=timeout)
-        if not run.ok:
-            return report(_not_run(run, call), "")
-        value = run.value
-        if _holds_futures(value):
-            return report(
-                [
-                    f"{call} returned futures: put future.result() (or the error's name) in the dict."
-                ],
-                "",
-            )
-        if not isinstance(value, dict):
-            return report(
-                [f"{call} returned {type(value).__name__}, expected a dict {{item: outcome}}."],
-                "",
-            )
-        problems: list[str] = []
-        if sorted(value) != sorted(ERROR_ITEMS):
-            problems.append(f"the dict's keys are {sorted(value)}, expected {sorted(ERROR_ITEMS)}.")
-        cluster = worker_pids(address)
-        for x in ERROR_ITEMS:
-            got = value.get(x)
-            if x < 0 and got != "ValueError":
-                problems.append(
-                    f"for {x} the dict holds {got!r}, expected 'ValueError': catch the task's "
-                    "exception from future.result() and store type(exc).__name__."
-                )
-            elif x >= 0:
-                if not (isinstance(got, tuple) and len(got) == 2 and got[0] == x * x):
-                    problems.append(
-                        f"for {x} the dict holds {got!r}, expected the ({x * x}, pid) that "
-                        "scale.square_or_fail returns."
-                    )
-                elif got[1] not in cluster:
-                    problems.append(
-                        f"{x} was squared in process {got[1]}, not on one of the cluster's "
-                        f"workers {sorted(cluster)}: submit the tasks with client.submit."
-                    )
-            if problems:
-                break
-        return report(
-            problems,
-            "results_or_errors collected every result from the workers and turned each "
-            "task's exception into its name, without losing the other results.",
+    run = run_bounded(func, address, list(ERROR_ITEMS), timeout=timeout)
+    if not run.ok:
+        return report(_not_run(run, call), "")
+    value = run.value
+    if _holds_futures(value):
+        return fail(
+            f"{call} returned futures: put future.result() (or the error's name) in the dict."
         )
-    except Exception as exc:  # noqa: BLE001 - a check never raises
-        return report([f"the check itself failed ({type(exc).__name__}: {exc})"], "")
+    if not isinstance(value, dict):
+        return fail(f"{call} returned {type(value).__name__}, expected a dict {{item: outcome}}.")
+    problems: list[str] = []
+    if sorted(value) != sorted(ERROR_ITEMS):
+        problems.append(f"the dict's keys are {sorted(value)}, expected {sorted(ERROR_ITEMS)}.")
+    cluster = worker_pids(address)
+    for x in ERROR_ITEMS:
+        got = value.get(x)
+        if x < 0 and got != "ValueError":
+            problems.append(
+                f"for {x} the dict holds {got!r}, expected 'ValueError': catch the task's "
+                "exception from future.result() and store type(exc).__name__."
+            )
+        elif x >= 0:
+            if not (isinstance(got, tuple) and len(got) == 2 and got[0] == x * x):
+                problems.append(
+                    f"for {x} the dict holds {got!r}, expected the ({x * x}, pid) that "
+                    "scale.square_or_fail returns."
+                )
+            elif got[1] not in cluster:
+                problems.append(
+                    f"{x} was squared in process {got[1]}, not on one of the cluster's "
+                    f"workers {sorted(cluster)}: submit the tasks with client.submit."
+                )
+        if problems:
+            break
+    return report(
+        problems,
+        "results_or_errors collected every result from the workers and turned each "
+        "task's exception into its name, without losing the other results.",
+    )

@@ -1,0 +1,130 @@
+"""The checking steps that the lessons' self-checks share.
+
+Who imports this: the ``helpers.selfcheck.lesson_NN`` modules only. A check runs the learner's
+function through :func:`helpers.grading.run_bounded`, stops at the first problem that makes the
+rest meaningless (:func:`fail`), collects the others in a list for
+:func:`helpers.selfcheck.report`, and never raises (:func:`never_raises`). The learner-facing
+advice stays in each lesson's module; only the steps and the generic wording live here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec
+
+from helpers.grading import BoundedRun, run_bounded
+from helpers.instruments.timeline import TaskRecord
+from helpers.selfcheck import report
+
+__all__ = [
+    "counting_starts",
+    "fail",
+    "is_records",
+    "lost_by_inheritance",
+    "never_raises",
+    "not_returned",
+    "pool_left_running",
+    "run_or_report",
+    "still_running",
+]
+
+P = ParamSpec("P")
+
+
+def fail(*problems: str) -> bool:
+    """Print ``❌`` and each problem, return False: for a check that cannot go on.
+
+    >>> fail("it returned None: return the list.")
+    ❌ it returned None: return the list.
+    False
+    """
+    return report(list(problems), "")
+
+
+def never_raises(check: Callable[P, bool]) -> Callable[P, bool]:
+    """Decorate a check so that an error inside it prints ``❌ the check itself failed (...)``
+    and returns False: a learner's Run All keeps going whatever the check meets."""
+
+    @functools.wraps(check)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> bool:
+        try:
+            return check(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a check never raises
+            return fail(f"the check itself failed ({type(exc).__name__}: {exc})")
+
+    return guarded
+
+
+def run_or_report(func: Callable[..., Any], *args: Any, timeout: float) -> BoundedRun | None:
+    """``run_bounded(func, *args, timeout=timeout)``; None (after a ❌ line) if it could not start.
+
+    >>> run_or_report(len, [1, 2], timeout=10).value
+    2
+    """
+    try:
+        return run_bounded(func, *args, timeout=timeout)
+    except Exception as err:  # noqa: BLE001 - a check never raises
+        fail(f"the check could not run your function: {err}")
+        return None
+
+
+def not_returned(run: BoundedRun, call: str) -> str:
+    """What went wrong in a run that did not return: its explanation, or a plain sentence."""
+    return run.explain() or f"{call} did not return normally."
+
+
+def is_records(value: Any) -> bool:
+    """True for a list or tuple of :class:`~helpers.instruments.timeline.TaskRecord` objects.
+
+    >>> is_records([]), is_records((1, 2)), is_records(None)
+    (True, False, False)
+    """
+    return isinstance(value, list | tuple) and all(isinstance(r, TaskRecord) for r in value)
+
+
+def pool_left_running(
+    run: BoundedRun,
+    name: str,
+    advice: str = "open the pool in a `with` block and collect every result inside it.",
+) -> list[str]:
+    """``["<name> left a pool or process running: <advice>"]`` if it did, else ``[]``."""
+    if run.unclosed_pools or run.leftover_processes:
+        return [f"{name} left a pool or process running: {advice}"]
+    return []
+
+
+def still_running(run: BoundedRun, after: str, advice: str) -> list[str]:
+    """``["<n> process(es) were still running <after>: <advice>"]`` if any were, else ``[]``."""
+    if run.leftover_processes:
+        return [f"{run.leftover_processes} process(es) were still running {after}: {advice}"]
+    return []
+
+
+def lost_by_inheritance(run: BoundedRun) -> bool:
+    """Did the run fail because a lock or shared array was sent where only inheritance works?"""
+    return "inheritance" in f"{run.error_message}{run.stderr}"
+
+
+def counting_starts(func: Callable[..., Any], *args: Any) -> tuple[Any, int]:
+    """Call ``func(*args)`` and count the processes it started (``Process.start`` calls).
+
+    Meant to run inside run_bounded's forked sandbox, so the patch touches only that copy.
+    Counting starts is reliable where sampling the live children is not: a worker may finish in
+    milliseconds. A manager's server process counts as one; a pool's workers count one each.
+    """
+    from multiprocessing import process
+
+    original = process.BaseProcess.start
+    started: list[str] = []
+
+    def start(self: Any) -> None:
+        started.append(self.name)
+        original(self)
+
+    process.BaseProcess.start = start  # type: ignore[method-assign]
+    try:
+        value = func(*args)
+    finally:
+        process.BaseProcess.start = original  # type: ignore[method-assign]
+    return value, len(started)
