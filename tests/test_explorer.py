@@ -154,6 +154,17 @@ def test_cancel_in_the_pool_stops_the_run_and_leaves_nothing(explorer, method):
     assert "Cancelled" in explorer.explanation.value
 
 
+def test_cancel_while_big_arguments_are_being_sent(explorer):
+    settings = Settings(workers=2, limit=40_000, arg_bytes=4_000_000, tasks=64, repeats=5)
+    explorer.serial_cache[(settings.limit, settings.tasks)] = (10.0,)
+    explorer.run(settings)
+    deadline = time.monotonic() + 60
+    while explorer.progress.description != "Pool(2)" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert explorer.cancel(10), "the run did not stop within 10 s of Cancel"
+    assert explorer.last is not None and explorer.last.cancelled
+
+
 def test_cancel_during_the_serial_loop(explorer):
     explorer.run(long_settings("fork"))
     time.sleep(0.3)

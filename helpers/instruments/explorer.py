@@ -168,8 +168,9 @@ def make_tasks(settings: Settings) -> Iterator[tuple[int, int, bytes]]:
     """Yield the tasks ``(index, limit, payload)`` lazily: a new payload object for each task.
 
     Each task gets its own bytes object (as real data would be), so a chunk of several tasks
-    pickles every payload; and they are made one at a time, so only the tasks in flight are in
-    memory.
+    pickles every payload. They are made one at a time, when the pool's task-feeding thread asks
+    for the next one; that thread waits while the pipe to the workers is full, so the parent does
+    not hold every task's payload at once.
     """
     for i in range(settings.tasks):
         yield (i, settings.limit, bytes(settings.arg_bytes))
