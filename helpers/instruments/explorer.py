@@ -710,7 +710,7 @@ class PerformanceExplorer:
         pool = ctx.Pool(s.workers)
         try:
             started = pool.map_async(whoami, range(s.workers), chunksize=1)
-            while not started.ready():  # every worker has started and answered
+            while not started.ready():  # the pool has started and answered: its start-up
                 if cancel.is_set() or time.perf_counter() - begin > 60:
                     result.cancelled = cancel.is_set()
                     result.error = None if result.cancelled else "the pool did not start in 60 s"
@@ -721,7 +721,6 @@ class PerformanceExplorer:
             passes = []
             for _ in range(s.repeats):
                 records: list[TaskRecord] = []
-                t0 = time.time()
                 start = time.perf_counter()
                 # one message per chunk of tasks; answers in the order they finish
                 answers = pool.imap_unordered(explorer_chunk, make_chunks(s))
@@ -736,9 +735,9 @@ class PerformanceExplorer:
                     records += chunk
                     tick(f"Pool({s.workers})", len(chunk))
                 result.pooled += (time.perf_counter() - start,)
-                passes.append((records, t0))
+                passes.append(records)
             median = sorted(range(len(passes)), key=lambda i: result.pooled[i])[len(passes) // 2]
-            result.records = passes[median][0]
+            result.records = passes[median]  # the timeline shows the median pass
         finally:
             pool.terminate()  # stops the workers at once, even in the middle of a task
             pool.join()
