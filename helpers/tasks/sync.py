@@ -24,7 +24,8 @@ Groups of functions:
 - Signals: :func:`wait_for_go`, :func:`work_until_stopped` (``Event``),
   :func:`wait_until_at_least` (``Condition``), :func:`two_phase` (``Barrier``).
 - Lock ordering: :func:`transfer`, which deadlocks (safely, with timeouts) or not.
-- Lock granularity: :func:`count_items` with the strategies in :data:`STRATEGIES`.
+- Lock granularity: :func:`count_items` with the strategies in :data:`STRATEGIES`, and
+  :func:`seconds_per_item` to size its work for about a second per run.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ __all__ = [
     "plain_increment",
     "racy_increment",
     "record_critical_section",
+    "seconds_per_item",
     "transfer",
     "two_phase",
     "value_lock_increment",
@@ -391,7 +393,8 @@ def _wait_quietly(barrier: Any, timeout: float) -> None:
 # Lock granularity
 # --------------------------------------------------------------------------------------------
 
-#: The locking strategies of :func:`count_items`, from finest to coarsest.
+#: The locking strategies of :func:`count_items`: a lock per item, one lock around the whole
+#: loop, and a local count merged under the lock once.
 STRATEGIES = ("lock each increment", "lock the whole loop", "count locally, add once")
 
 
@@ -401,6 +404,28 @@ def _item_work(i: int, units: int) -> int:
     for k in range(units):
         total = (total * 31 + k) % 1_000_003
     return total
+
+
+def seconds_per_item(units: int = 20, sample: int = 50_000) -> float:
+    """Measure how many seconds one item of :func:`count_items`' work takes here and now.
+
+    Runs the per-item work (without any counter or lock) on ``sample`` items in the calling
+    process and divides the elapsed wall-clock time (``time.perf_counter()``) by ``sample``. On a
+    busy machine, where a process gets only part of a CPU, the figure is larger than the CPU time
+    an item needs, so work sized with it still lasts about as long as intended (and stays within
+    a notebook's cell time limit). A lesson divides the seconds of work it wants per run by this
+    figure to choose how many items each worker processes: that number is then FIXED for the
+    whole measurement.
+
+    >>> 0 < seconds_per_item(units=5, sample=1_000) < 0.01
+    True
+    """
+    if sample < 1:
+        raise ValueError("sample must be at least 1")
+    began = time.perf_counter()
+    for i in range(sample):
+        _item_work(i, units)
+    return max(time.perf_counter() - began, 1e-9) / sample
 
 
 def count_items(

@@ -6,9 +6,14 @@ with two or more CPUs. Run from the repository root, on an otherwise idle machin
 
     .venv/bin/python notebooks/reference/05_lock_granularity.py
 
+The work is sized exactly as in the lesson: ``sync.seconds_per_item(UNITS)`` times one item
+here, and each worker gets ``WORK_SECONDS / workers / per_item`` items per run, with
+``WORK_SECONDS = min(usable CPUs, 2)`` (about a second per run where the work spreads over two
+CPUs, about two under the whole-loop lock).
+
 It writes ``notebooks/reference/05_lock_granularity.json``: for each strategy, the wall-clock
-seconds and the CPU seconds used by all workers in every run, the final counts, and the
-machine (CPU model, usable CPUs, Python, start method, load average before and after).
+seconds and the CPU seconds used by all workers in every run, the final counts, the sizing, and
+the machine (CPU model, usable CPUs, Python, start method, load average before and after).
 """
 
 from __future__ import annotations
@@ -24,12 +29,12 @@ from pathlib import Path
 import helpers
 from helpers.tasks import sync
 
-ITEMS, UNITS, REPEATS = 60_000, 40, 7  # the lesson uses the same ITEMS and UNITS
+UNITS, REPEATS = 40, 7  # the lesson uses the same UNITS and sizing rule (and 5 repeats)
 OUT = Path(__file__).with_suffix(".json")
 
 
 def measure(
-    ctx: mp.context.BaseContext, strategy: str, workers: int
+    ctx: mp.context.BaseContext, strategy: str, workers: int, items: int
 ) -> tuple[list[tuple[float, float]], int]:
     """REPEATS runs of one strategy: ([(wall s, CPU s of all workers)], final count), as in the
     lesson: the workers start once and meet at the barrier before every run."""
@@ -40,7 +45,7 @@ def measure(
     procs = [
         ctx.Process(
             target=sync.count_items,
-            args=(strategy, counter, lock, ITEMS, together, results),
+            args=(strategy, counter, lock, items, together, results),
             kwargs={"units": UNITS, "repeats": REPEATS},
         )
         for _ in range(workers)
@@ -72,13 +77,17 @@ def cpu_model() -> str:
 def main() -> None:
     """Measure every strategy REPEATS times, interleaved, and write the JSON file."""
     ctx = mp.get_context()
-    workers = max(2, min(helpers.usable_cpus(), 4))
-    if helpers.usable_cpus() < 2:
+    cpus = helpers.usable_cpus()
+    if cpus < 2:
         sys.exit("the reference needs a machine with at least two usable CPUs")
+    workers = max(2, min(cpus, 4))
+    work_seconds = min(cpus, 2)
     load_before = os.getloadavg()
+    per_item = sync.seconds_per_item(UNITS)
+    items = round(work_seconds / workers / per_item)
     runs, counts = {}, {}
     for strategy in sync.STRATEGIES:
-        runs[strategy], counts[strategy] = measure(ctx, strategy, workers)
+        runs[strategy], counts[strategy] = measure(ctx, strategy, workers, items)
     data = {
         "what": "lesson 05, section 7: one shared counter, three locking strategies",
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -92,7 +101,9 @@ def main() -> None:
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
         "workers": workers,
-        "items_per_worker": ITEMS,
+        "work_seconds": work_seconds,
+        "seconds_per_item": round(per_item, 9),
+        "items_per_worker": items,
         "units_per_item": UNITS,
         "repeats": REPEATS,
         "counts": counts,
