@@ -4,6 +4,7 @@ running. Nothing here asserts how fast anything ran."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -246,3 +247,11 @@ def test_the_explorer_does_not_fix_the_start_method():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_stored_run_comes_back_with_the_same_figures():
+    run = fake_run(2, 2, 1.8, arg_bytes=1_000)
+    back = ExplorerRun.from_dict(json.loads(json.dumps(run.to_dict())))
+    assert back.settings == run.settings and back.complete
+    assert back.speedups == pytest.approx(run.speedups)
+    assert back.records == [], "stored runs carry no timeline"

@@ -41,7 +41,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from helpers.instruments.cpus import usable_cpus
@@ -291,6 +291,31 @@ class ExplorerRun:
         span = max(r.end for r in self.records) - min(r.start for r in self.records)
         total = sum(r.cpu or 0.0 for r in self.records)
         return total / span if span > 0 else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The measurement as plain data (for JSON), without the task records."""
+        return {
+            "settings": asdict(self.settings),
+            "cpus": self.cpus,
+            "serial": list(self.serial),
+            "startup": self.startup,
+            "pooled": list(self.pooled),
+            "transfer": self.transfer,
+            "load": self.load,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExplorerRun:
+        """Rebuild a run stored by :meth:`to_dict` (no task records: no timeline)."""
+        return cls(
+            Settings(**data["settings"]),
+            int(data["cpus"]),
+            serial=tuple(data["serial"]),
+            startup=data.get("startup"),
+            pooled=tuple(data["pooled"]),
+            transfer=float(data.get("transfer", 0.0)),
+            load=data.get("load"),
+        )
 
     def summary(self) -> str:
         """One line: settings, speedup with its spread, efficiency."""
