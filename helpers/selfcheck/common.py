@@ -24,7 +24,9 @@ __all__ = [
     "lost_by_inheritance",
     "never_raises",
     "not_returned",
+    "not_run_failure",
     "pool_left_running",
+    "records_or_fail",
     "run_or_report",
     "still_running",
 ]
@@ -83,6 +85,24 @@ def is_records(value: Any) -> bool:
     return isinstance(value, list | tuple) and all(isinstance(r, TaskRecord) for r in value)
 
 
+def records_or_fail(
+    run: BoundedRun,
+    call: str,
+    expected: str,
+    not_run: Callable[[BoundedRun, str], list[str]] | None = None,
+) -> list[TaskRecord] | None:
+    """The list of task records the run returned; None after a ``❌`` line if it did not return
+    (``not_run(run, call)`` or :func:`not_returned` says why) or returned something else
+    (``"<call> returned <type>, expected <expected>"``)."""
+    if not run.ok:
+        fail(*(not_run(run, call) if not_run else [not_returned(run, call)]))
+        return None
+    if not is_records(run.value):
+        fail(f"{call} returned {type(run.value).__name__}, expected {expected}")
+        return None
+    return list(run.value)
+
+
 def pool_left_running(
     run: BoundedRun,
     name: str,
@@ -104,6 +124,15 @@ def still_running(run: BoundedRun, after: str, advice: str) -> list[str]:
 def lost_by_inheritance(run: BoundedRun) -> bool:
     """Did the run fail because a lock or shared array was sent where only inheritance works?"""
     return "inheritance" in f"{run.error_message}{run.stderr}"
+
+
+def not_run_failure(run: BoundedRun, inheritance: str = "") -> bool:
+    """``❌`` for a run that did not return: its explanation, then ``inheritance`` (advice) if it
+    failed because a lock or shared array was sent as a task argument. Returns False."""
+    failure = [run.explain()]
+    if inheritance and lost_by_inheritance(run):
+        failure.append(inheritance)
+    return fail(*failure)
 
 
 def counting_starts(func: Callable[..., Any], *args: Any) -> tuple[Any, int]:

@@ -15,7 +15,7 @@ from typing import Any
 from helpers.grading import run_bounded
 from helpers.instruments.cpus import usable_cpus
 from helpers.selfcheck import report
-from helpers.selfcheck.common import fail, is_records, never_raises, not_returned
+from helpers.selfcheck.common import never_raises, records_or_fail
 from helpers.tasks.workers import count_primes
 
 __all__ = ["POOL_CASE", "check_primes_in_pool"]
@@ -31,14 +31,13 @@ def check_primes_in_pool(func: Callable[[list[int]], Any], timeout: float = 30.0
     limits = list(POOL_CASE)
     call = f"primes_in_pool({limits})"
     run = run_bounded(func, limits, timeout=timeout)
-    if not run.ok:
-        return fail(not_returned(run, call))
-    records = run.value
-    if not is_records(records):
-        return fail(
-            f"{call} returned {type(records).__name__}, expected a list of records: "
-            "return what pool.map(timed(count_primes), limits) gives you."
-        )
+    records = records_or_fail(
+        run,
+        call,
+        "a list of records: return what pool.map(timed(count_primes), limits) gives you.",
+    )
+    if records is None:
+        return False
     problems: list[str] = []
     if [r.task for r in records] != limits:
         problems.append(

@@ -14,7 +14,13 @@ from typing import Any
 
 from helpers.grading import run_bounded
 from helpers.selfcheck import report
-from helpers.selfcheck.common import fail, is_records, never_raises, not_returned, pool_left_running
+from helpers.selfcheck.common import (
+    fail,
+    never_raises,
+    not_returned,
+    pool_left_running,
+    records_or_fail,
+)
 from helpers.tasks.pools import Squared
 from helpers.tasks.workers import count_primes
 
@@ -40,16 +46,16 @@ def check_as_they_finish(func: Callable[..., Any], timeout: float = 40.0) -> boo
     limits = list(FINISH_CASE)
     call = f"as_they_finish({limits}, 2)"
     run = run_bounded(func, limits, 2, timeout=timeout)
-    if not run.ok:
-        return fail(not_returned(run, call))
-    records = run.value
-    if not is_records(records):
-        return fail(
-            f"{call} returned {type(records).__name__}, expected a list of the records "
-            "that helpers.timed(workers.count_primes) returns, one per limit. (A "
-            "generator or an iterator from imap_unordered is read too late: turn it "
-            "into a list inside the `with` block.)"
-        )
+    records = records_or_fail(
+        run,
+        call,
+        "a list of the records "
+        "that helpers.timed(workers.count_primes) returns, one per limit. (A "
+        "generator or an iterator from imap_unordered is read too late: turn it "
+        "into a list inside the `with` block.)",
+    )
+    if records is None:
+        return False
     problems: list[str] = []
     if sorted(r.task for r in records) != sorted(limits):
         problems.append(

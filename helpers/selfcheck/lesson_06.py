@@ -26,8 +26,8 @@ from helpers.selfcheck import report
 from helpers.selfcheck.common import (
     counting_starts,
     fail,
-    lost_by_inheritance,
     never_raises,
+    not_run_failure,
     run_or_report,
     still_running,
 )
@@ -168,14 +168,12 @@ def check_prime_flags_with_pool(
     if run is None:
         return False
     if not run.ok:
-        failure = [run.explain()]
-        if lost_by_inheritance(run):
-            failure.append(
-                "a shared array cannot travel as a task argument: give it to every worker "
-                "once, with Pool(workers, initializer=shared.init_flags, initargs=(flags,)), "
-                "and send only (start, stop) pairs with the tasks."
-            )
-        return report(failure, "")
+        return not_run_failure(
+            run,
+            "a shared array cannot travel as a task argument: give it to every worker "
+            "once, with Pool(workers, initializer=shared.init_flags, initargs=(flags,)), "
+            "and send only (start, stop) pairs with the tasks.",
+        )
     value, started = run.value
     problems: list[str] = []
     if value is None:

@@ -23,8 +23,8 @@ from helpers.selfcheck import report
 from helpers.selfcheck.common import (
     counting_starts,
     fail,
-    lost_by_inheritance,
     never_raises,
+    not_run_failure,
     run_or_report,
 )
 
@@ -134,13 +134,11 @@ def check_count_with_manager_lock(
     if run is None:
         return False
     if not run.ok:
-        failure = [run.explain()]
-        if lost_by_inheritance(run):
-            failure.append(
-                "a ctx.Lock() cannot travel as a task argument: use manager.Lock(), a proxy, "
-                "which can."
-            )
-        return report(failure, "")
+        return not_run_failure(
+            run,
+            "a ctx.Lock() cannot travel as a task argument: use manager.Lock(), a proxy, "
+            "which can.",
+        )
     value, started = run.value
     problems: list[str] = []
     if value is None:

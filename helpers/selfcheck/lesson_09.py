@@ -14,7 +14,11 @@ from typing import Any
 
 from helpers.grading import run_bounded
 from helpers.selfcheck import report
-from helpers.selfcheck.common import fail, is_records, never_raises, pool_left_running
+from helpers.selfcheck.common import (
+    never_raises,
+    pool_left_running,
+    records_or_fail,
+)
 from helpers.tasks.workers import count_primes
 
 __all__ = ["CHUNK_CASES", "LONGEST_CASE", "check_count_in_chunks", "check_longest_first"]
@@ -99,16 +103,16 @@ def check_longest_first(func: Callable[[list[int], int], Any], timeout: float = 
     limits, processes = LONGEST_CASE
     call = f"longest_first({limits}, {processes})"
     run = run_bounded(func, list(limits), processes, timeout=timeout)
-    if not run.ok:
-        return report(_not_run(run, call), "")
-    records = run.value
+    records = records_or_fail(
+        run,
+        call,
+        "the list that pool.map(helpers.timed(workers.count_primes), ...) gives: one record "
+        "per task.",
+        _not_run,
+    )
+    if records is None:
+        return False
     problems: list[str] = []
-    if not is_records(records):
-        return fail(
-            f"{call} returned {type(records).__name__}, expected the list that "
-            "pool.map(helpers.timed(workers.count_primes), ...) gives: one record per "
-            "task."
-        )
     if sorted(r.task for r in records) != sorted(limits):
         problems.append(
             f"{call} returned records for the tasks {sorted(r.task for r in records)}, "
