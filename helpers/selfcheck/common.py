@@ -18,6 +18,7 @@ from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
 
 __all__ = [
+    "children_counted",
     "counting_starts",
     "fail",
     "is_records",
@@ -27,6 +28,7 @@ __all__ = [
     "not_run_failure",
     "pool_left_running",
     "records_or_fail",
+    "returned_run",
     "run_or_report",
     "still_running",
 ]
@@ -71,6 +73,18 @@ def run_or_report(func: Callable[..., Any], *args: Any, timeout: float) -> Bound
         return None
 
 
+def returned_run(
+    func: Callable[..., Any], *args: Any, timeout: float, inheritance: str = ""
+) -> BoundedRun | None:
+    """:func:`run_or_report`, and None (after :func:`not_run_failure`) if the function did not
+    return normally: the run of a function that returned."""
+    run = run_or_report(func, *args, timeout=timeout)
+    if run is not None and not run.ok:
+        not_run_failure(run, inheritance)
+        return None
+    return run
+
+
 def not_returned(run: BoundedRun, call: str) -> str:
     """What went wrong in a run that did not return: its explanation, or a plain sentence."""
     return run.explain() or f"{call} did not return normally."
@@ -101,6 +115,12 @@ def records_or_fail(
         fail(f"{call} returned {type(run.value).__name__}, expected {expected}")
         return None
     return list(run.value)
+
+
+def children_counted(run: BoundedRun) -> bool:
+    """False when run_bounded fell back to a thread (no fork, as on Windows): it then counts no
+    processes, so a check must not demand any."""
+    return not any("ran in a thread" in note for note in run.notes)
 
 
 def pool_left_running(

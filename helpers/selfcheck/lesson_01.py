@@ -13,7 +13,7 @@ from typing import Any
 
 from helpers.grading import run_bounded
 from helpers.selfcheck import report
-from helpers.selfcheck.common import fail, never_raises, still_running
+from helpers.selfcheck.common import children_counted, fail, never_raises, still_running
 from helpers.tasks.processes import stubborn_sleep
 from helpers.tasks.workers import sleep_task
 
@@ -34,11 +34,6 @@ def _not_run(run: Any, func_name: str) -> list[str]:
             "process. Call p.start(), which runs the target in a new process, not p.run()."
         ]
     return [run.explain() or f"{func_name} did not return normally."]
-
-
-def _children_counted(run: Any) -> bool:
-    """False when run_bounded fell back to a thread (no fork): it then counts no processes."""
-    return not any("ran in a thread" in note for note in run.notes)
 
 
 @never_raises
@@ -69,7 +64,7 @@ def check_exit_codes(func: Callable[[list[int]], Any], timeout: float = 20.0) ->
                 f"exit_codes({CODES}) returned {value}, expected {CODES}: each process runs "
                 "sleep_then_exit(0.5, code) and its exitcode is that code."
             )
-    if not _children_counted(run):
+    if not children_counted(run):
         pass  # no fork (Windows): the sandbox is a thread and cannot count processes
     elif run.max_children == 0:
         problems.append(

@@ -13,7 +13,7 @@ from typing import Any
 
 from helpers.grading import run_bounded
 from helpers.selfcheck import report
-from helpers.selfcheck.common import never_raises
+from helpers.selfcheck.common import children_counted, never_raises
 
 __all__ = ["check_shout_all", "check_squares_by_consumers"]
 
@@ -31,11 +31,6 @@ def _did_not_return(run: Any, func_name: str, hang_hint: str) -> list[str]:
             f"{func_name} did not finish within {run.seconds:.0f} s and was stopped. {hang_hint}"
         ]
     return [run.explain() or f"{func_name} did not return normally."]
-
-
-def _children_counted(run: Any) -> bool:
-    """False when run_bounded fell back to a thread (no fork): it then counts no processes."""
-    return not any("ran in a thread" in note for note in run.notes)
 
 
 @never_raises
@@ -75,7 +70,7 @@ def check_squares_by_consumers(
                 f"squares_by_consumers({NUMBERS}, {CONSUMERS}) returned {value!r}, expected "
                 f"{expected}. Each result is a TaskRecord: its square is record.result."
             )
-    if not _children_counted(run):
+    if not children_counted(run):
         pass  # no fork (Windows): the sandbox is a thread and cannot count processes
     elif run.max_children == 0:
         problems.append(

@@ -27,7 +27,7 @@ from helpers.selfcheck.common import (
     counting_starts,
     fail,
     never_raises,
-    not_run_failure,
+    returned_run,
     run_or_report,
     still_running,
 )
@@ -162,18 +162,19 @@ def check_prime_flags_with_pool(
     func: Callable[..., Any], limit: int = 30_000, workers: int = 2
 ) -> bool:
     """Run ``func(ctx, limit, workers)``; check the flags and that a pool did the work."""
-    run = run_or_report(
-        counting_starts, func, multiprocessing.get_context(), limit, workers, timeout=60
+    run = returned_run(
+        counting_starts,
+        func,
+        multiprocessing.get_context(),
+        limit,
+        workers,
+        timeout=60,
+        inheritance="a shared array cannot travel as a task argument: give it to every worker "
+        "once, with Pool(workers, initializer=shared.init_flags, initargs=(flags,)), "
+        "and send only (start, stop) pairs with the tasks.",
     )
     if run is None:
         return False
-    if not run.ok:
-        return not_run_failure(
-            run,
-            "a shared array cannot travel as a task argument: give it to every worker "
-            "once, with Pool(workers, initializer=shared.init_flags, initargs=(flags,)), "
-            "and send only (start, stop) pairs with the tasks.",
-        )
     value, started = run.value
     problems: list[str] = []
     if value is None:

@@ -24,8 +24,7 @@ from helpers.selfcheck.common import (
     counting_starts,
     fail,
     never_raises,
-    not_run_failure,
-    run_or_report,
+    returned_run,
 )
 
 __all__ = ["check_count_with_manager_lock", "check_group_by_parity"]
@@ -71,13 +70,11 @@ def check_group_by_parity(
         "even": sorted(n for n in numbers if n % 2 == 0),
         "odd": sorted(n for n in numbers if n % 2),
     }
-    run = run_or_report(
+    run = returned_run(
         _counting_starts, func, multiprocessing.get_context(), list(numbers), timeout=90
     )
     if run is None:
         return False
-    if not run.ok:
-        return fail(run.explain())
     value, started = run.value
     problems: list[str] = []
     if value == "<proxy>":
@@ -128,17 +125,18 @@ def check_count_with_manager_lock(
 ) -> bool:
     """Run ``func(ctx, workers, steps)``; expect ``workers * steps``, counted by pool workers."""
     expected = workers * steps
-    run = run_or_report(
-        _counting_starts, func, multiprocessing.get_context(), workers, steps, timeout=90
+    run = returned_run(
+        _counting_starts,
+        func,
+        multiprocessing.get_context(),
+        workers,
+        steps,
+        timeout=90,
+        inheritance="a ctx.Lock() cannot travel as a task argument: use manager.Lock(), a "
+        "proxy, which can.",
     )
     if run is None:
         return False
-    if not run.ok:
-        return not_run_failure(
-            run,
-            "a ctx.Lock() cannot travel as a task argument: use manager.Lock(), a proxy, "
-            "which can.",
-        )
     value, started = run.value
     problems: list[str] = []
     if value is None:
