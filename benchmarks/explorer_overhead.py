@@ -78,7 +78,7 @@ def main() -> None:
     )
     explorer = PerformanceExplorer(settings)
     load_before = load_average()
-    explorer.run(settings, wait=True)  # warm-up; measures and caches the serial loop
+    explorer.run(settings, wait=True)  # warm-up (its rounds are not counted)
     plain_pass(ctx, settings)
     explored, plain, explored_whole, plain_whole = [], [], [], []
     try:
@@ -105,7 +105,7 @@ def main() -> None:
     ratios = [e / p - 1 for e, p in zip(explored, plain, strict=True)]
     print(f"  overhead per round: {', '.join(f'{r * 100:+.1f}%' for r in ratios)}")
     print(
-        f"  whole press of Run (start-up, pass, drawing): {spread(explored_whole)}; "
+        f"  whole press of Run (start-up, plain loop, pass, drawing): {spread(explored_whole)}; "
         f"plain pool start-up and map: {spread(plain_whole)}"
     )
     print(

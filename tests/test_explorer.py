@@ -100,14 +100,14 @@ def test_run_from_the_widgets_draws_a_timeline_and_adds_a_point(explorer, method
     assert "speedup" in explorer.explanation.value
 
 
-def test_a_second_run_adds_a_point_and_reuses_the_serial_loop(explorer):
-    set_controls(explorer, **small(method="fork"))
+def test_a_second_run_adds_a_point_with_its_own_interleaved_rounds(explorer):
+    set_controls(explorer, **small(method="fork", repeats=2))
     first = press_run(explorer)
     set_controls(explorer, workers=1)
     second = press_run(explorer)
-    assert second.serial == first.serial, "the serial loop is measured once per task size"
-    assert not first.serial_reused and second.serial_reused
-    assert "measured at an earlier run, reused" in explorer.explanation.value
+    for run in first, second:
+        assert len(run.serial) == len(run.pooled) == len(run.speedups) == 2
+    assert second.serial != first.serial, "each run times the plain loop again, round by round"
     assert explorer.points.value == "points on the plot: 2"
     assert [r.settings.workers for r in explorer.runs] == [2, 1]
 
@@ -139,8 +139,7 @@ def long_settings(method: str) -> Settings:
 
 @pytest.mark.parametrize("method", START_METHODS)
 def test_cancel_in_the_pool_stops_the_run_and_leaves_nothing(explorer, method):
-    settings = long_settings(method)
-    explorer.serial_cache[(settings.limit, settings.tasks)] = (10.0,)  # go straight to the pool
+    settings = Settings(workers=2, limit=20_000, tasks=64, repeats=5, method=method)
     explorer.run(settings)
     deadline = time.monotonic() + 60
     while explorer.progress.description != "Pool(2)" and time.monotonic() < deadline:
@@ -156,8 +155,7 @@ def test_cancel_in_the_pool_stops_the_run_and_leaves_nothing(explorer, method):
 
 
 def test_cancel_while_big_arguments_are_being_sent(explorer):
-    settings = Settings(workers=2, limit=40_000, arg_bytes=4_000_000, tasks=64, repeats=5)
-    explorer.serial_cache[(settings.limit, settings.tasks)] = (10.0,)
+    settings = Settings(workers=2, limit=5_000, arg_bytes=4_000_000, tasks=64, repeats=5)
     explorer.run(settings)
     deadline = time.monotonic() + 60
     while explorer.progress.description != "Pool(2)" and time.monotonic() < deadline:
@@ -166,12 +164,14 @@ def test_cancel_while_big_arguments_are_being_sent(explorer):
     assert explorer.last is not None and explorer.last.cancelled
 
 
-def test_cancel_during_the_serial_loop(explorer):
+def test_cancel_during_the_plain_loop(explorer):
     explorer.run(long_settings("fork"))
-    time.sleep(0.3)
+    deadline = time.monotonic() + 60
+    while explorer.progress.description != "plain loop" and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert explorer.cancel(10)
     assert explorer.last is not None and explorer.last.cancelled
-    assert explorer.serial_cache == {}, "a cancelled serial loop is not kept as a baseline"
+    assert explorer.last.serial == (), "the cancelled loop was not timed"
 
 
 def test_close_cancels_a_run(explorer):
@@ -191,7 +191,7 @@ def fake_run(workers: int, cpus: int, speedup: float, **changes) -> ExplorerRun:
     records = [
         TaskRecord(i, 0, 100 + i % workers, 1, 0.0, pooled, pooled) for i in range(settings.tasks)
     ]
-    return ExplorerRun(settings, cpus, serial=(1.0,), startup=0.1, pooled=(pooled,) * 3,
+    return ExplorerRun(settings, cpus, serial=(1.0,) * 3, startup=0.1, pooled=(pooled,) * 3,
                        records=records)  # fmt: skip
 
 

@@ -5,12 +5,15 @@ or slow.
 (``workers``, up to past :func:`helpers.usable_cpus`), the ``chunksize``, the CPU work of each task
 (fixed work: :func:`helpers.workers.count_primes` up to a chosen limit), the size of the argument
 sent with each task, the number of tasks, the number of repeats and the start method. **Run**
-measures:
+starts a fresh ``ctx.Pool(workers)`` and times its start-up apart, then ``repeats`` interleaved
+rounds of:
 
-1. the same tasks in a plain loop in this process (the serial baseline; measured once per task
-   size and task count, then reused);
-2. a fresh ``ctx.Pool(workers)``: its start-up, then ``repeats`` timed passes of
-   ``pool.imap_unordered(explorer_chunk, chunks)``, the tasks cut into chunks of ``chunksize``.
+1. the tasks' work in a plain loop in this process (the serial baseline);
+2. the same tasks on the pool, ``pool.imap_unordered(explorer_chunk, chunks)``, cut into chunks
+   of ``chunksize``.
+
+Interleaving, as lesson 09 teaches, lets a busy moment of the machine hit both sides of a round;
+each round's speedup is its loop time over its pool time.
 
 It then draws the task timeline of the median pass (wall interval and CPU time of every task) and
 adds a point to a speedup and efficiency plot, next to Amdahl's curve for the parallel fraction
@@ -24,8 +27,7 @@ The same measurement is available without widgets: ``explorer.run(wait=True)`` r
 :class:`ExplorerRun`; tests and ``benchmarks/explorer_overhead.py`` use that.
 
 Child side: :func:`explorer_chunk` (a list of :func:`explorer_task` calls) is the only function a
-worker runs. Importing this module is
-cheap (ipywidgets and matplotlib are imported only by the process that shows the explorer), so a
+worker runs. Importing this module is cheap (ipywidgets and matplotlib are imported only by the process that shows the explorer), so a
 worker started by spawn or forkserver finds the task quickly.
 """
 
@@ -238,7 +240,6 @@ class ExplorerRun:
     pooled: tuple[float, ...] = ()
     records: list[TaskRecord] = field(default_factory=list)
     transfer: float = 0.0
-    serial_reused: bool = False
     load: float | None = None
     cancelled: bool = False
     error: str | None = None
@@ -265,13 +266,13 @@ class ExplorerRun:
 
     @property
     def speedups(self) -> list[float]:
-        """The speedup of each pooled pass over the serial median."""
-        return [self.serial_median / p for p in self.pooled if p > 0]
+        """The speedup of each round: its plain loop's seconds over its pool pass's seconds."""
+        return [s / p for s, p in zip(self.serial, self.pooled) if p > 0]
 
     @property
     def speedup(self) -> float:
-        """Median serial seconds over median pooled seconds."""
-        return self.serial_median / self.pooled_median
+        """The median of the rounds' speedups."""
+        return float(statistics.median(self.speedups))
 
     @property
     def efficiency(self) -> float:
@@ -359,15 +360,13 @@ def explain(run: ExplorerRun) -> list[str]:
     spread = run.speedups
     lines = [
         f"{s.tasks} tasks of {task_ms:.2f} ms of computing each, {_bytes_label(s.arg_bytes)} "
-        f"sent with each: the plain loop took {run.serial_median * 1000:.0f} ms "
-        f"({'measured at an earlier run, reused' if run.serial_reused else 'measured now'}), "
-        f"Pool({s.workers}) "
+        f"sent with each: the plain loop took {run.serial_median * 1000:.0f} ms, Pool({s.workers}) "
         f"{run.pooled_median * 1000:.0f} ms (start-up of {run.startup or 0:.2f} s not counted): "
-        f"speedup {run.speedup:.2f} (passes from {min(spread):.2f} to {max(spread):.2f}), "
+        f"speedup {run.speedup:.2f} (rounds from {min(spread):.2f} to {max(spread):.2f}), "
         f"efficiency {run.efficiency:.0%}."
     ]
     if cpus == 1:
-        who = "the workers took turns on it" if s.workers > 1 else "the worker had it alone"
+        who = "the workers took turns on it" if s.workers > 1 else "one worker, one CPU"
         lines.append(
             f"Only ONE CPU is usable here: {who} ({run.busy_cpus:.2f} CPUs busy on average), so "
             "no speedup is possible: a speedup below 1 is the pool's overhead, one above 1 is "
@@ -418,8 +417,8 @@ def explain(run: ExplorerRun) -> list[str]:
     if s.workers == 1 and run.speedup > 1.05:
         lines.append(
             "One worker cannot beat the plain loop: it does the same work plus messages. A "
-            f"speedup of {run.speedup:.2f} is noise (the loop was timed at another moment, "
-            "when other programs used the CPU differently)."
+            f"speedup of {run.speedup:.2f} is noise: other programs took the CPU from one side "
+            "of a round more than from the other."
         )
     elif run.speedup < 1:
         lines.append("The pool was slower than the plain loop: here it only added overhead.")
@@ -556,7 +555,6 @@ class PerformanceExplorer:
             settings = Settings(workers=max(1, self.cpus))
         self.max_workers = max_workers or max(4, 2 * self.cpus, settings.workers)
         self.runs: list[ExplorerRun] = []
-        self.serial_cache: dict[tuple[int, int], tuple[float, ...]] = {}
         self.last: ExplorerRun | None = None
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
@@ -710,26 +708,12 @@ class PerformanceExplorer:
     def _measure(
         self, result: ExplorerRun, cancel: threading.Event, tick: Callable[[str, int], None]
     ) -> None:
-        """The measurement: the serial loop (once per workload), then a pool, its start-up
-        timed apart, and ``repeats`` passes of imap_unordered. Checks ``cancel`` at least every
-        POLL seconds; the pool is terminated and joined whatever happens."""
+        """The measurement: a pool, its start-up timed apart, then ``repeats`` rounds of the
+        plain loop and a pass of imap_unordered. Checks ``cancel`` at least every POLL seconds
+        (between tasks in the loop); the pool is terminated and joined whatever happens."""
         s = result.settings
         result.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         result.transfer = measure_transfer(s.arg_bytes) if s.arg_bytes else 0.0
-        key = (s.limit, s.tasks)
-        result.serial_reused = key in self.serial_cache
-        if key not in self.serial_cache:  # the plain loop, measured once per workload
-            runs = []
-            for _ in range(s.repeats):
-                seconds = serial_loop(s, cancel)
-                if seconds is None:
-                    result.cancelled = True
-                    return
-                runs.append(seconds)
-                tick("serial loop", s.tasks)
-            self.serial_cache[key] = tuple(runs)
-        result.serial = self.serial_cache[key]
-
         ctx = mp.get_context(s.method)
         begin = time.perf_counter()
         pool = ctx.Pool(s.workers)
@@ -744,7 +728,15 @@ class PerformanceExplorer:
             started.get()
             result.startup = time.perf_counter() - begin
             passes = []
-            for _ in range(s.repeats):
+            for _ in range(s.repeats):  # interleaved rounds: the loop, then the pool
+                tick("plain loop", 0)
+                seconds = serial_loop(s, cancel)  # here, in the kernel's thread
+                if seconds is None:
+                    result.cancelled = True
+                    return
+                result.serial += (seconds,)
+                tick("plain loop", s.tasks)
+
                 records: list[TaskRecord] = []
                 start = time.perf_counter()
                 # one message per chunk of tasks; answers in the order they finish
@@ -778,8 +770,7 @@ class PerformanceExplorer:
             self.progress.description = "starting"
             self._last_tick = 0.0
             s = settings or self.settings()
-            cached = (s.limit, s.tasks) in self.serial_cache
-            self.progress.max = s.tasks * s.repeats * (1 if cached else 2)
+            self.progress.max = s.tasks * s.repeats * 2
         else:
             self.progress.description = status
             self.points.value = f"points on the plot: {len(self.runs)}"
