@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 from helpers import usable_cpus
+from helpers.instruments.perf import machine_info
 from helpers.tasks.processes import count_primes_to_file, read_records
 
 LIMIT = 350_000
@@ -51,17 +52,6 @@ def computing_at_once(records: list[dict]) -> float:
     """CPU seconds of all records / clock seconds from the first start to the last end."""
     span = max(r["end"] for r in records) - min(r["start"] for r in records)
     return sum(r["cpu"] for r in records) / span
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux), or what platform knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def raise_priority(amount: int) -> None:
@@ -102,7 +92,7 @@ def main() -> int:
     data = {
         "what": "lesson 01: processes counting primes at the same time (CPU time / clock time)",
         "date": datetime.date.today().isoformat(),
-        "machine": f"{cpu_model()}, {platform.system()} {platform.release()}",
+        "machine": f"{machine_info()['cpu_model']}, {platform.system()} {platform.release()}",
         "usable_cpus": cpus,
         "python": platform.python_version(),
         "start_method": mp.get_start_method(),

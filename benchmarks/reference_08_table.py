@@ -24,22 +24,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from helpers.instruments.perf import machine_info
+
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = ROOT / "notebooks" / "08_processes_vs_threads.ipynb"
 OUT = ROOT / "notebooks" / "reference" / "08_processes_vs_threads.json"
 CPUS = 2  # the reference is a two-CPU machine: the smallest that can show parallel work
 MARK = "RESULTS_JSON="
-
-
-def cpu_model() -> str:
-    """The CPU's model name, from /proc/cpuinfo where there is one, else ``platform``."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load_average() -> float:
@@ -87,7 +78,7 @@ def main() -> int:
     started = time.time()
     results = run_lesson()
     results["machine"] = {
-        "cpu": cpu_model(),
+        "cpu": machine_info()["cpu_model"],
         "platform": f"{platform.system()} {platform.release()}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "load_before": round(before, 2),

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import timed, usable_cpus
+from helpers.instruments.perf import machine_info
 from helpers.instruments.timeline import busy_cpus, records_to_dicts, wall_span
 from helpers.tasks.workers import count_primes, square
 
@@ -45,17 +46,6 @@ OUT = Path(__file__).resolve().parent.parent / "notebooks" / "reference"
 LESSON00_LIMIT = 400_000  # one task: about half a second on the reference machine
 LESSON03_LIMIT = 250_000  # four of them: about a second of serial work
 LESSON03_TASKS = [LESSON03_LIMIT] * 4
-
-
-def cpu_model() -> str:
-    """The CPU's model name, from /proc/cpuinfo on Linux, else platform.processor()."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def idle_fraction(seconds: float = 2.0) -> float | None:
@@ -77,7 +67,7 @@ def idle_fraction(seconds: float = 2.0) -> float | None:
 def machine(load_before: tuple[float, float, float], idle: float | None) -> dict[str, Any]:
     """Where and when the figures were measured."""
     return {
-        "cpu_model": cpu_model(),
+        "cpu_model": machine_info()["cpu_model"],
         "os_cpu_count": os.cpu_count(),
         "usable_cpus": usable_cpus(),
         "python": platform.python_version(),
