@@ -326,7 +326,7 @@ class ExplorerRun:
         return (
             f"{self.settings.describe()}: serial {self.serial_median * 1000:.0f} ms, pooled "
             f"{self.pooled_median * 1000:.0f} ms (median of {len(self.pooled)}), speedup "
-            f"{self.speedup:.2f} (passes {min(s):.2f} to {max(s):.2f}), efficiency "
+            f"{self.speedup:.2f} (rounds {min(s):.2f} to {max(s):.2f}), efficiency "
             f"{self.efficiency:.0%}"
         )
 
@@ -420,8 +420,10 @@ def explain(run: ExplorerRun) -> list[str]:
             f"speedup of {run.speedup:.2f} is noise: other programs took the CPU from one side "
             "of a round more than from the other."
         )
-    elif run.speedup < 1:
+    elif run.speedup < 0.9:
         lines.append("The pool was slower than the plain loop: here it only added overhead.")
+    elif run.speedup < 1.1 and s.workers > 1:
+        lines.append("The pool was no faster than the plain loop.")
     elif (
         cpus > 1
         and 1 < s.workers <= cpus
@@ -464,7 +466,7 @@ def draw_timeline(run: ExplorerRun, ax: Axes) -> Axes:
 def draw_speedup(
     runs: list[ExplorerRun], cpus: int, ax: Axes, ax_eff: Axes, max_workers: int
 ) -> tuple[Axes, Axes]:
-    """Plot every complete run's speedup (median, with the passes' range) and efficiency against
+    """Plot every complete run's speedup (median, with the rounds' range) and efficiency against
     its pool size: the runs with the last run's settings (but any pool size) in colour, the others
     in grey; the ideal line, the CPU limit and Amdahl's curve fitted to the coloured runs. Returns
     the axes."""
