@@ -1,3 +1,6 @@
+# Deliberately the reference answer with one change: start.set() is never called, so the workers
+# wait for the Event until they time out. The rest repeats the reference on purpose, so that this
+# answer differs from it in that one way only.
 def start_together(func, items):
     start, results = mp.Event(), mp.Queue()
     workers = [

@@ -1,3 +1,6 @@
+# Deliberately the reference answer with one change: each worker's target is a lambda, which spawn
+# and forkserver cannot pickle. The rest repeats the reference on purpose, so that this answer
+# differs from it in that one way only.
 def start_together(func, items):
     start, results = mp.Event(), mp.Queue()
     workers = [

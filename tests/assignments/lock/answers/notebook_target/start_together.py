@@ -1,3 +1,6 @@
+# Deliberately the reference answer with one change: the target is a function defined in the
+# notebook (worker), where a spawned child cannot import it. The rest repeats the reference on
+# purpose, so that this answer differs from it in that one way only.
 def worker(start, func, item, results):
     starting.wait_for_start(start, func, item, results)
 

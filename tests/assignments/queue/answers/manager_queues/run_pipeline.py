@@ -1,3 +1,6 @@
+# Deliberately the reference answer with one change: both queues come from a Manager (proxies),
+# inside its `with` block. The rest repeats the reference on purpose, so that this answer differs
+# from it in that one way only.
 def run_pipeline(func, items, n_consumers=2):
     with mp.Manager() as manager:
         tasks, results = manager.Queue(), manager.Queue()

@@ -1,3 +1,6 @@
+# Deliberately the reference answer with one change: the consumer is defined in the notebook
+# (consume_here), where a spawned child cannot import it. The rest repeats the reference on
+# purpose, so that this answer differs from it in that one way only.
 def consume_here(tasks, results, func):
     while (item := tasks.get()) is not None:
         results.put((item, func(item)))

@@ -1,3 +1,6 @@
+# Deliberately the reference answer with one change: no sentinel; the consumers are stopped with
+# terminate() instead. The rest repeats the reference on purpose, so that this answer differs from
+# it in that one way only.
 def run_pipeline(func, items, n_consumers=2):
     tasks, results = mp.Queue(), mp.Queue()
     consumers = [

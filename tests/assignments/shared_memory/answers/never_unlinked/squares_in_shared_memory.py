@@ -1,3 +1,6 @@
+# Deliberately the reference answer with one change: the block is closed but never unlinked, so it
+# outlives the function. The rest repeats the reference on purpose, so that this answer differs
+# from it in that one way only.
 def squares_in_shared_memory(size, processes):
     block = shared_memory.SharedMemory(create=True, size=max(1, size * 8))
     cuts = [size * k // processes for k in range(processes + 1)]
