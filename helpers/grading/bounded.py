@@ -176,6 +176,20 @@ def _is_resource_tracker(proc: Any) -> bool:
         return False
 
 
+def kill_and_wait(procs: list[Any], timeout: float = 3.0) -> None:
+    """Kill each of ``procs`` (``psutil.Process``; one already gone is passed over), then wait up
+    to ``timeout`` seconds for them all. The one way the graders, the sandbox and the hub test
+    stop processes."""
+    import psutil
+
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=timeout)
+
+
 def _kill_tree(pid: int) -> None:
     """Kill ``pid`` and its descendants, but let resource trackers clean up and exit."""
     import psutil
@@ -185,12 +199,7 @@ def _kill_tree(pid: int) -> None:
         procs.append(psutil.Process(pid))
     except psutil.Error:
         pass
-    for p in procs:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(procs, timeout=3)
+    kill_and_wait(procs)
 
 
 def count_worker_processes(pid: int | None = None) -> int:

@@ -41,6 +41,8 @@ from pathlib import Path
 
 import psutil
 
+from helpers.grading.bounded import kill_and_wait
+
 __all__ = [
     "Limits",
     "Sandbox",
@@ -342,12 +344,7 @@ class Sandbox:
             procs = self.processes()
             if not procs:
                 break
-            for p in procs:
-                try:
-                    p.kill()
-                except psutil.Error:
-                    pass
-            psutil.wait_procs(procs, timeout=3)
+            kill_and_wait(procs)
         if self.proc is not None:
             try:
                 self.proc.wait(timeout=5)

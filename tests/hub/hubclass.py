@@ -47,6 +47,8 @@ from pathlib import Path
 
 import psutil
 
+from helpers.grading.bounded import kill_and_wait
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 BIN = Path(sys.executable).parent
@@ -235,12 +237,7 @@ def _kill_processes_of(uid: int) -> None:
         procs = processes_of(uid)
         if not procs:
             return
-        for p in procs:
-            try:
-                p.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(procs, timeout=3)
+        kill_and_wait(procs)
 
 
 @dataclass
