@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT
+from test_habits import recipe  # the one reader of Makefile recipes
 
 BIN = Path(sys.executable).parent
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "release").iterdir() if p.is_dir())
@@ -159,18 +160,6 @@ def test_make_clean_workspace_with_force(course):
     assert make(course, "workspace").returncode == 0
     assert make(course, "clean-workspace", "FORCE=1").returncode == 0
     assert not (course / "workspace").exists()
-
-
-def recipe(target: str) -> str:
-    """The recipe lines of ``target`` in the Makefile."""
-    lines = (ROOT / "Makefile").read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if re.match(rf"{target}\s*:(?!=)", line))
-    body = []
-    for line in lines[start + 1 :]:
-        if not line.startswith("\t"):
-            break
-        body.append(line)
-    return "\n".join(body)
 
 
 def test_only_the_workspace_targets_write_to_workspace():
