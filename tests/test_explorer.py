@@ -255,3 +255,12 @@ def test_a_stored_run_comes_back_with_the_same_figures():
     assert back.settings == run.settings and back.complete
     assert back.speedups == pytest.approx(run.speedups)
     assert back.records == [], "stored runs carry no timeline"
+
+
+def test_load_imbalance_from_big_chunks_is_named():
+    run = fake_run(2, 2, 1.3, chunksize=6, tasks=8)
+    run.records = [TaskRecord(i, 0, 100 if i < 6 else 101, 1, 0.0, 0.1, 0.1) for i in range(8)]
+    lines = explain(run)
+    assert any("Load imbalance: the busiest worker ran 6 of the 8 tasks" in x for x in lines)
+    run.settings = Settings(**small(workers=2, repeats=3, tasks=8, chunksize=1))
+    assert not any("Load imbalance" in x for x in explain(run)), "chunksize 1 is not the cause"

@@ -387,11 +387,20 @@ def explain(run: ExplorerRun) -> list[str]:
     per_worker = sorted(Counter(r.pid for r in run.records).values(), reverse=True)
     if active > 1 and per_worker and per_worker[0] >= 1.25 * s.tasks / active:
         fewest = per_worker[-1] if len(per_worker) >= active else 0
-        lines.append(
-            f"Load imbalance: the busiest worker ran {per_worker[0]} of the {s.tasks} tasks, "
-            f"another only {fewest}, where {s.tasks / active:.0f} each would be even; the pool "
-            "was done only when the busiest one was. Smaller chunks share the work out better."
+        uneven = (
+            f"the busiest worker ran {per_worker[0]} of the {s.tasks} tasks, another only "
+            f"{fewest}, where {s.tasks / active:.0f} each would be even"
         )
+        if s.chunksize > 1:
+            lines.append(
+                f"Load imbalance: {uneven}; the pool was done only when the busiest one was. "
+                "Smaller chunks share the work out better."
+            )
+        elif s.workers <= cpus:
+            lines.append(
+                f"Uneven shares: {uneven}. With chunksize 1 a free worker takes the next task, "
+                "so a worker that got less CPU time (other programs were using it) ran fewer."
+            )
     if s.arg_bytes:
         share = run.transfer / (run.transfer + run.task_seconds)
         if share >= 0.05:
