@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from dask_cli import dask_cli_cluster  # noqa: E402
 from nbgrader_harness import Course  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -109,12 +109,6 @@ def timed(command: list[str], cwd: Path) -> float:
     return time.monotonic() - started
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="pool")
@@ -147,59 +141,8 @@ def main() -> None:
         print(f"scores identical: {'yes' if same else 'NO'}")
 
         if not args.no_dask:
-            port = free_port()
-            address = f"tcp://127.0.0.1:{port}"
-            log = open(workdir / "dask.log", "w")
-            procs = [
-                subprocess.Popen(
-                    [
-                        str(BIN / "dask"),
-                        "scheduler",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--dashboard-address",
-                        ":0",
-                        "--no-show",
-                    ],
-                    stdout=log,
-                    stderr=log,
-                    cwd=workdir,
-                )  # fmt: skip
-            ]
-            for i in range(2):
-                procs.append(
-                    subprocess.Popen(
-                        [
-                            str(BIN / "dask"),
-                            "worker",
-                            address,
-                            "--nworkers",
-                            "1",
-                            "--nthreads",
-                            "2",
-                            "--no-dashboard",
-                            "--local-directory",
-                            str(workdir / f"worker{i}"),
-                        ],
-                        stdout=log,
-                        stderr=log,
-                        cwd=workdir,
-                    )  # fmt: skip
-                )
-            try:
-                from distributed import Client
-
-                with Client(address, timeout="60s") as client:
-                    client.wait_for_workers(2, timeout=120)
+            with dask_cli_cluster(workdir) as address:
                 through = timed([*grade, "--scheduler", address], courses["dask"].root)
-            finally:
-                for p in procs:
-                    p.terminate()
-                for p in procs:
-                    p.wait(timeout=30)
-                log.close()
             same = all_scores(courses["dask"], args.assignment, students) == reference
             print(f"mpcourse grade --scheduler (2 dask workers): {through:7.1f} s")
             print(f"grading speedup through dask: {serial / through:.2f}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import TAG, leftover_processes, new_tag
+from dask_cli import dask_cli_cluster
 from nbgrader_harness import Course, nbgrader
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grade_class"), pytest.mark.timeout(900)]
@@ -138,65 +138,14 @@ def test_no_process_is_left(classes):
     assert leftover_processes(classes[1].tag) == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_dask_cluster_grades_the_same(classes, tmp_path):
     """A scheduler and two workers, started as separate processes on 127.0.0.1."""
     serial, _ = classes
     tag = new_tag("grade-dask")
     course = _new_course(tmp_path / "course", tag)
-    port = _free_port()
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", **{TAG: tag})
-    env["DASK_DISTRIBUTED__DIAGNOSTICS__NVML"] = "False"
-    logs = open(tmp_path / "dask.log", "w")
-    scheduler = subprocess.Popen(
-        [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-         "--dashboard-address", ":0", "--no-show"],
-        env=env, stdout=logs, stderr=logs, cwd=tmp_path,
-    )  # fmt: skip
-    address = f"tcp://127.0.0.1:{port}"
-    workers = [
-        subprocess.Popen(
-            [
-                str(BIN / "dask"),
-                "worker",
-                address,
-                "--nworkers",
-                "1",
-                "--nthreads",
-                "2",
-                "--no-dashboard",
-                "--name",
-                f"w{i}",
-                "--local-directory",
-                str(tmp_path / f"w{i}"),
-            ],
-            env=env,
-            stdout=logs,
-            stderr=logs,
-            cwd=tmp_path,
-        )  # fmt: skip
-        for i in range(2)
-    ]
-    try:
-        from distributed import Client
-
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(2, timeout=120)
+    with dask_cli_cluster(tmp_path, env) as address:
         done = mpcourse("grade", ASSIGNMENT, "--scheduler", address, cwd=course.root, tag=tag)
-    finally:
-        for proc in [*workers, scheduler]:
-            proc.terminate()
-        for proc in [*workers, scheduler]:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        logs.close()
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"dask at {address}" in done.stdout
     assert _all_scores(course) == _all_scores(serial)
