@@ -147,11 +147,11 @@ def failed_result(request: dict[str, Any], why: str) -> dict[str, Any]:
     return {"cell_outputs": {}, "verdicts": verdicts, "load_error": why}
 
 
-def run_checker(request: dict[str, Any], budget: float) -> dict[str, Any]:
+def run_checker(request: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Run the checker on ``request`` (JSON-ready, files as hex) in its own process.
 
     Returns its result, or a result in which every test failed with the reason when the checker
-    did not finish within ``budget`` seconds or failed. Never raises for the learner's sake.
+    did not finish within ``timeout`` seconds or failed. Never raises for the learner's sake.
     """
     import subprocess
     import tempfile
@@ -164,9 +164,11 @@ def run_checker(request: dict[str, Any], budget: float) -> dict[str, Any]:
             json.dump(request, f)
         command = [sys.executable, "-m", "helpers.grading.checker", request_path, result_path]
         try:
-            done = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=budget)
+            done = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
-            return failed_result(request, f"grading took longer than its budget of {budget:.0f} s")
+            return failed_result(
+                request, f"grading took longer than its time limit of {timeout:.0f} s"
+            )
         try:
             with open(result_path) as f:
                 result: dict[str, Any] = json.load(f)

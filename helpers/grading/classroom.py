@@ -209,14 +209,14 @@ def _request(
     }
 
 
-def check_request(request: dict[str, Any], budget: float) -> dict[str, Any]:
+def check_request(request: dict[str, Any], submission_timeout: float) -> dict[str, Any]:
     """Run the trusted checker on one request (a top-level function: dask sends it by name)."""
-    return run_checker(request, budget)
+    return run_checker(request, submission_timeout)
 
 
 def _run_checks(
     jobs: list[tuple[str, dict[str, Any]]],
-    budget: float,
+    submission_timeout: float,
     workers: int,
     scheduler: str | None,
     on_done: Callable[[str], None],
@@ -229,7 +229,9 @@ def _run_checks(
 
         with Client(scheduler, timeout="30s") as client:
             futures = {
-                client.submit(check_request, request, budget, key=f"check-{key}", pure=False): key
+                client.submit(
+                    check_request, request, submission_timeout, key=f"check-{key}", pure=False
+                ): key
                 for key, request in jobs
             }
             for future in dask_completed(futures):
@@ -237,7 +239,9 @@ def _run_checks(
                 on_done(futures[future])
         return results
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
-        pending = {pool.submit(check_request, request, budget): key for key, request in jobs}
+        pending = {
+            pool.submit(check_request, request, submission_timeout): key for key, request in jobs
+        }
         for future in as_completed(pending):
             results[pending[future]] = future.result()
             on_done(pending[future])
@@ -315,13 +319,13 @@ def grade_class(
     scheduler: str | None = None,
     force: bool = False,
     timeout: float = 60.0,
-    budget: float = 900.0,
+    submission_timeout: float = 900.0,
     feedback: bool = True,
     progress: bool = True,
 ) -> ClassReport:
     """Grade every submission of ``assignment`` (see the module's doc); return the report.
 
-    ``timeout`` is each cell's limit (as ``TrustedExecute.timeout``), ``budget`` the most one
+    ``timeout`` is each cell's limit (as ``TrustedExecute.timeout``), ``submission_timeout`` the most one
     submission may take in all. Writes ``grades.csv`` and ``grades-<assignment>.png``.
     """
     from helpers.grading.sandbox import sandbox_status
@@ -364,7 +368,7 @@ def grade_class(
                 queued.add(key)
     bar = _progress(len(jobs) + len(todo), progress, f"grading {assignment}")
     started = time.monotonic()
-    results = _run_checks(jobs, budget, workers, scheduler, lambda key: bar.update(1))
+    results = _run_checks(jobs, submission_timeout, workers, scheduler, lambda key: bar.update(1))
     for key, result in results.items():
         (cache / f"{key}.json").write_text(json.dumps(result))
     report.check_seconds = time.monotonic() - started

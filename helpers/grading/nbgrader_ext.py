@@ -79,7 +79,7 @@ def submission_files(folder: Path) -> dict[str, str]:
     return files
 
 
-def cached_or_checked(request: dict[str, Any], budget: float) -> dict[str, Any]:
+def cached_or_checked(request: dict[str, Any], submission_timeout: float) -> dict[str, Any]:
     """The checker's result for ``request``: from the verdict cache, or checked now.
 
     ``MPCOURSE_VERDICTS`` names a folder of results that ``mpcourse grade`` computed in parallel
@@ -92,7 +92,7 @@ def cached_or_checked(request: dict[str, Any], budget: float) -> dict[str, Any]:
         with open(path) as f:
             cached: dict[str, Any] = json.load(f)
         return cached
-    result = run_checker(request, budget)
+    result = run_checker(request, submission_timeout)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result))
@@ -125,8 +125,8 @@ class TrustedExecute(NbGraderPreprocessor):
             "course_dirs": sorted(course_dirs),
             "cell_timeout": float(self.timeout),
         }
-        budget = self.timeout * (len(learner) + len(tests)) + 60
-        result = cached_or_checked(request, budget)
+        submission_timeout = self.timeout * (len(learner) + len(tests)) + 60
+        result = cached_or_checked(request, submission_timeout)
         if result.get("load_error"):
             self.log.warning("Grading %s: %s", folder, result["load_error"])
         self._write(nb, result)

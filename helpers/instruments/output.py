@@ -22,6 +22,7 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable
+from multiprocessing.context import BaseContext
 from typing import Any
 
 __all__ = ["ChildOutput", "show_source"]
@@ -137,7 +138,7 @@ class ChildOutput:
     the one in force.
     """
 
-    def __init__(self, ctx: Any = None) -> None:
+    def __init__(self, ctx: BaseContext | None = None) -> None:
         self._ctx = ctx if ctx is not None else multiprocessing.get_context()
         # A SimpleQueue writes in the caller's thread; a Queue hands the line to a feeder thread,
         # which a terminated pool worker may not have let run yet.

@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--force", action="store_true", help="grade again what is already graded")
     grade.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (60)")
     grade.add_argument(
-        "--budget", type=float, default=900.0, help="seconds per submission in all (900)"
+        "--submission-timeout",
+        type=float,
+        default=900.0,
+        help="seconds per submission in all (900)",
     )
     grade.add_argument("--from-zip", type=Path, help="an LMS download of notebooks to grade")
     grade.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
@@ -84,7 +87,7 @@ def _grade(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         force=args.force,
         timeout=args.timeout,
-        budget=args.budget,
+        submission_timeout=args.submission_timeout,
         feedback=not args.no_feedback,
     )
     print(report.table())

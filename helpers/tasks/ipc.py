@@ -190,16 +190,16 @@ def put_payload(q: PutQueue, nbytes: int) -> None:
 # --- run in the parent (or inside run_bounded) ----------------------------------------------
 
 
-def join_then_get(nbytes: int, method: str | None = None) -> int:
+def join_then_get(nbytes: int, start_method: str | None = None) -> int:
     """WRONG ORDER, on purpose: join the child that put a payload, then get the payload.
 
     Fine for a small payload. With one larger than the pipe buffer it deadlocks: the child waits
     for someone to read the pipe before it can exit, and the parent waits for the child to exit
     before it reads. Its ``join()`` has no timeout, so call it only inside
     ``helpers.grading.run_bounded(join_then_get, nbytes, timeout=...)``. Returns the payload's
-    length. ``method`` is the start method (``"spawn"``...; None for the current default).
+    length. ``start_method`` names the start method (``"spawn"``...; None for the current default).
     """
-    ctx: Any = multiprocessing.get_context(method)
+    ctx: Any = multiprocessing.get_context(start_method)  # typeshed: BaseContext lacks Process
     q = ctx.Queue()
     child = ctx.Process(target=put_payload, args=(q, nbytes))
     child.start()
@@ -208,13 +208,13 @@ def join_then_get(nbytes: int, method: str | None = None) -> int:
     return len(payload)
 
 
-def get_then_join(nbytes: int, method: str | None = None, timeout: float = 10.0) -> int:
+def get_then_join(nbytes: int, start_method: str | None = None, timeout: float = 10.0) -> int:
     """The right order: get the payload first, then join the child. Returns the payload's length.
 
     Raises ``queue.Empty`` when nothing arrives within ``timeout`` seconds, and
     ``TimeoutError`` when the child has still not exited ``timeout`` seconds after that.
     """
-    ctx: Any = multiprocessing.get_context(method)
+    ctx: Any = multiprocessing.get_context(start_method)  # typeshed: BaseContext lacks Process
     q = ctx.Queue()
     child = ctx.Process(target=put_payload, args=(q, nbytes))
     child.start()

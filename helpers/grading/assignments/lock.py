@@ -43,6 +43,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing import process as mp_process
 from multiprocessing import synchronize as mp_synchronize
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from helpers.grading.bounded import BoundedRun, hint_for, last_lines, process_state
@@ -86,11 +87,11 @@ __all__ = [
 
 
 class LockWaitTooLong(RuntimeError):
-    """A :class:`TracedLock` was waited for longer than its patience: it was never released."""
+    """A :class:`TracedLock` was waited for longer than its time limit: it was never released."""
 
 
 class SlotWaitTooLong(RuntimeError):
-    """A :class:`TracedSemaphore` had no free slot for longer than its patience."""
+    """A :class:`TracedSemaphore` had no free slot for longer than its time limit."""
 
 
 class UnboundedWait(RuntimeError):
@@ -115,7 +116,9 @@ class SharedBalance:
     ``last`` access. :meth:`peek` reads the number without pausing or counting.
     """
 
-    def __init__(self, initial: int = 0, pause: float = 0.001, ctx: Any = None) -> None:
+    def __init__(
+        self, initial: int = 0, pause: float = 0.001, ctx: BaseContext | None = None
+    ) -> None:
         ctx = ctx or multiprocessing.get_context()
         self._raw = ctx.RawValue("q", initial)
         self.pause = pause
@@ -163,19 +166,23 @@ class SharedBalance:
 
 
 def _acquire_bounded(
-    primitive: Any, block: bool, timeout: float | None, patience: float, kwargs: dict[str, Any]
+    primitive: Any,
+    block: bool,
+    timeout: float | None,
+    unbounded_timeout: float,
+    kwargs: dict[str, Any],
 ) -> tuple[bool, bool]:
-    """Acquire ``primitive``; a blocking wait with no timeout waits at most ``patience`` s.
+    """Acquire ``primitive``; a blocking wait with no timeout waits at most ``unbounded_timeout`` s.
 
     Accepts ``blocking=`` (the ``threading`` spelling) as well as ``block=``. Returns ``(got,
-    gave_up)``: ``gave_up`` is True when an unlimited wait ran out of patience.
+    gave_up)``: ``gave_up`` is True when an unlimited wait reached unbounded_timeout.
     """
     if "blocking" in kwargs:
         block = kwargs.pop("blocking")
     if kwargs:
         raise TypeError(f"acquire() got unexpected keyword arguments {sorted(kwargs)}")
     if block and (timeout is None or timeout < 0):
-        got = primitive.acquire(True, patience)
+        got = primitive.acquire(True, unbounded_timeout)
         return got, not got
     if not block:
         return primitive.acquire(False), False
@@ -188,7 +195,7 @@ class TracedLock:
     Use it like a lock: ``with lock:``, or ``acquire()`` and ``release()``. Each process's copy
     counts its ``acquisitions`` and ``most_writes_per_hold``: the most :class:`SharedBalance`
     writes it made during one hold (1 when the lock is held around each update; the whole count
-    when it is held around the whole loop). A wait with no timeout gives up after ``patience``
+    when it is held around the whole loop). A wait with no timeout gives up after ``timeout``
     seconds with :class:`LockWaitTooLong`, so a lock that is never released cannot hang a grader.
 
     multiprocessing locks are not fair: a process that releases the lock can take it straight
@@ -197,22 +204,25 @@ class TracedLock:
     """
 
     def __init__(
-        self, ctx: Any = None, patience: float = 5.0, pause_after_release: float = 0.0002
+        self,
+        ctx: BaseContext | None = None,
+        timeout: float = 5.0,
+        pause_after_release: float = 0.0002,
     ) -> None:
         ctx = ctx or multiprocessing.get_context()
         self._lock = ctx.Lock()
-        self.patience = patience
+        self.timeout = timeout
         self.pause_after_release = pause_after_release
         self.acquisitions = 0
         self.most_writes_per_hold = 0
         self._writes_at: int | None = None
 
     def acquire(self, block: bool = True, timeout: float | None = None, **kwargs: Any) -> bool:
-        """Like ``Lock.acquire``, but an unlimited wait ends after ``patience`` seconds."""
-        got, gave_up = _acquire_bounded(self._lock, block, timeout, self.patience, kwargs)
+        """Like ``Lock.acquire``, but an unlimited wait ends after ``self.timeout`` seconds."""
+        got, gave_up = _acquire_bounded(self._lock, block, timeout, self.timeout, kwargs)
         if gave_up:
             raise LockWaitTooLong(
-                f"waited {self.patience:g} s for the lock: a process that took it never "
+                f"waited {self.timeout:g} s for the lock: a process that took it never "
                 "released it. Release the lock after each update, best with `with lock:`."
             )
         if got:
@@ -246,15 +256,17 @@ class TracedSemaphore:
 
     Use it like a semaphore: ``with semaphore:``, or ``acquire()`` and ``release()``. ``held``
     is how many slots this process holds now (``acquired - released``). A wait with no timeout
-    gives up after ``patience`` seconds with :class:`SlotWaitTooLong`, so slots that are never
+    gives up after ``timeout`` seconds with :class:`SlotWaitTooLong`, so slots that are never
     given back cannot hang a grader.
     """
 
-    def __init__(self, value: int = 1, ctx: Any = None, patience: float = 4.0) -> None:
+    def __init__(
+        self, value: int = 1, ctx: BaseContext | None = None, timeout: float = 4.0
+    ) -> None:
         ctx = ctx or multiprocessing.get_context()
         self._sem = ctx.Semaphore(value)
         self.slots = value
-        self.patience = patience
+        self.timeout = timeout
         self.acquired = 0
         self.released = 0
 
@@ -264,11 +276,11 @@ class TracedSemaphore:
         return self.acquired - self.released
 
     def acquire(self, block: bool = True, timeout: float | None = None, **kwargs: Any) -> bool:
-        """Like ``Semaphore.acquire``, but an unlimited wait ends after ``patience`` seconds."""
-        got, gave_up = _acquire_bounded(self._sem, block, timeout, self.patience, kwargs)
+        """Like ``Semaphore.acquire``, but an unlimited wait ends after ``self.timeout`` seconds."""
+        got, gave_up = _acquire_bounded(self._sem, block, timeout, self.timeout, kwargs)
         if gave_up:
             raise SlotWaitTooLong(
-                f"waited {self.patience:g} s for a free slot of Semaphore({self.slots}), in vain: "
+                f"waited {self.timeout:g} s for a free slot of Semaphore({self.slots}), in vain: "
                 "the processes that took the slots never gave them back."
             )
         if got:
@@ -298,14 +310,14 @@ class TracedEvent:
     """A ``multiprocessing.Event`` that records, in each process, every call of ``wait``.
 
     ``waits`` lists ``(timeout, returned, time.time() when it returned)`` for each ``wait()``.
-    A ``wait()`` with no timeout gives up after ``patience`` seconds with
+    A ``wait()`` with no timeout gives up after ``timeout`` seconds with
     :class:`UnboundedWait`, so a worker that waits for ever cannot hang a grader.
     """
 
-    def __init__(self, ctx: Any = None, patience: float = 10.0) -> None:
+    def __init__(self, ctx: BaseContext | None = None, timeout: float = 10.0) -> None:
         ctx = ctx or multiprocessing.get_context()
         self._event = ctx.Event()
-        self.patience = patience
+        self.timeout = timeout
         self.waits: list[tuple[float | None, bool, float]] = []
 
     def is_set(self) -> bool:
@@ -318,13 +330,13 @@ class TracedEvent:
         self._event.clear()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Like ``Event.wait``; without a timeout, raise :class:`UnboundedWait` after patience."""
+        """Like ``Event.wait``; without a timeout, raise :class:`UnboundedWait` after ``self.timeout`` seconds."""
         if timeout is None:
-            ok = bool(self._event.wait(self.patience))
+            ok = bool(self._event.wait(self.timeout))
             self.waits.append((None, ok, time.time()))
             if not ok:
                 raise UnboundedWait(
-                    f"start.wait() has no time limit, and no signal came in {self.patience:g} s: "
+                    f"start.wait() has no time limit, and no signal came in {self.timeout:g} s: "
                     "the worker would have waited for ever. Pass the timeout: "
                     "start.wait(timeout)."
                 )
@@ -863,14 +875,14 @@ def slot_check(
     items: Sequence[Any],
     slots: int = 2,
     *,
-    patience: float = 3.0,
+    slot_timeout: float = 3.0,
     limit: float = 10.0,
     start_method: str | None = None,
 ) -> SlotRun:
     """Call ``run_with_slot(semaphore, func, item)`` for every item, each in its own process.
 
     All the processes start together (a ``Barrier``) and share a :class:`TracedSemaphore` of
-    ``slots`` slots, which gives up a slot wait after ``patience`` seconds. ``limit`` bounds the
+    ``slots`` slots, which gives up a slot wait after ``slot_timeout`` seconds. ``limit`` bounds the
     whole run; ``start_method`` picks the context (as for :func:`deposit_race`). Raises
     :class:`helpers.NotSpawnSafeError` at once if ``run_with_slot`` or ``func`` cannot be found
     by a spawned child.
@@ -880,7 +892,7 @@ def slot_check(
     check_spawn_safe(func, ctx.get_start_method())
     items = list(items)
     began = time.monotonic()
-    semaphore = TracedSemaphore(slots, ctx, patience)
+    semaphore = TracedSemaphore(slots, ctx, slot_timeout)
     gate = ctx.Barrier(len(items))
     results = ctx.Queue()
     procs = [
@@ -1009,18 +1021,18 @@ def start_check(
     set_event: bool = True,
     wait_timeout: float = 10.0,
     hold: float = 0.25,
-    ready_patience: float = 3.0,
-    patience: float | None = None,
+    ready_timeout: float = 3.0,
+    event_timeout: float | None = None,
     settle: float = 5.0,
     limit: float = 8.0,
     start_method: str | None = None,
 ) -> StartRun:
     """Run ``wait_for_start(start, func, item, results, wait_timeout)`` in one process per item.
 
-    The grader waits until every worker process runs and (up to ``ready_patience`` seconds) has
+    The grader waits until every worker process runs and (up to ``ready_timeout`` seconds) has
     put ``"ready"`` on ``results``, then ``hold`` seconds more, then sets the event (unless
     ``set_event`` is False) and collects what the workers put on ``results``. The event is a
-    :class:`TracedEvent`; an untimed ``wait()`` gives up after ``patience`` seconds (default:
+    :class:`TracedEvent`; an untimed ``wait()`` gives up after ``event_timeout`` seconds (default:
     ``wait_timeout + 1``). Workers still running ``settle`` seconds after the signal (without a
     signal: ``wait_timeout + 2.5`` seconds after the moment it would have come) are stopped.
     ``limit`` bounds the start-up; ``start_method`` picks the context (as for
@@ -1031,7 +1043,7 @@ def start_check(
     check_spawn_safe(func, ctx.get_start_method())
     items = list(items)
     n = len(items)
-    start = TracedEvent(ctx, patience if patience is not None else wait_timeout + 1.0)
+    start = TracedEvent(ctx, event_timeout if event_timeout is not None else wait_timeout + 1.0)
     results, log = ctx.Queue(), ctx.Queue()
     procs = [
         ctx.Process(
@@ -1062,7 +1074,7 @@ def start_check(
     while len(alive) < n and time.monotonic() < deadline:
         if not take_log(0.2) and not any(p.is_alive() for p in procs):
             break
-    ready_deadline = time.monotonic() + ready_patience
+    ready_deadline = time.monotonic() + ready_timeout
     while messages.count("ready") < n and time.monotonic() < ready_deadline:
         try:
             messages.append(results.get(timeout=0.1))
@@ -1247,9 +1259,9 @@ def together_run(
     func: Callable[[Any], Any],
     items: Sequence[Any],
     *,
-    patience: float = 7.0,
+    timeout: float = 7.0,
     quiet_after_ready: float = 1.5,
-    ended_patience: float = 1.5,
+    ended_grace: float = 1.5,
     trace_ready: bool = True,
 ) -> TogetherRun:
     """Call ``start_together(func, items)`` here, traced; call it through ``run_bounded``.
@@ -1260,8 +1272,8 @@ def together_run(
     ``starting.wait_for_start`` a :class:`TracedResults` that notes when it says "ready". The
     workers run the learner's own ``wait_for_start``. A watchdog interrupts the call
     (SIGUSR1) when every worker was ready ``quiet_after_ready`` seconds ago and no event was set,
-    when every process it started has ended ``ended_patience`` seconds ago, or after
-    ``patience`` seconds in all. Processes it left running are stopped afterwards.
+    when every process it started has ended ``ended_grace`` seconds ago, or after
+    ``timeout`` seconds in all. Processes it left running are stopped afterwards.
     """
     from multiprocessing import managers as mp_managers  # only the sandbox needs it
 
@@ -1321,7 +1333,7 @@ def together_run(
         now = time.monotonic()
         reason = None
         swapped = [p for p, _, s in started if s]
-        if elapsed >= patience:
+        if elapsed >= timeout:
             reason = "deadline"
         elif (
             swapped
@@ -1332,7 +1344,7 @@ def together_run(
             reason = "no set"
         if started and not any(process_state(p) == "running" for p, _, _ in started):
             since["ended"] = since["ended"] or now
-            if now - (since["ended"] or now) >= ended_patience:
+            if now - (since["ended"] or now) >= ended_grace:
                 reason = reason or "ended"
         else:
             since["ended"] = None

@@ -389,8 +389,8 @@ def trace_pipeline(
     n_consumers: int = 2,
     *,
     stuck_after: float = 7.0,
-    ended_patience: float = 1.5,
-    join_patience: float = 4.0,
+    ended_grace: float = 1.5,
+    join_timeout: float = 4.0,
     grace: float = 2.0,
 ) -> PipelineRun:
     """Call ``pipeline(func, list(items), n_consumers)`` and record what it did (in the sandbox).
@@ -398,8 +398,8 @@ def trace_pipeline(
     Call it through :func:`helpers.grading.run_bounded` (see :func:`bounded_pipeline`): it
     patches ``multiprocessing`` in the calling process while the pipeline runs, and interrupts
     the calling process's main thread with SIGUSR1 when the pipeline is stuck: after
-    ``stuck_after`` seconds; ``ended_patience`` seconds after every process it started had ended;
-    or once it has waited in ``join()`` for ``join_patience`` seconds although every item was
+    ``stuck_after`` seconds; ``ended_grace`` seconds after every process it started had ended;
+    or once it has waited in ``join()`` for ``join_timeout`` seconds although every item was
     processed and every process was started that long ago. After it returns, processes it left
     get ``grace`` seconds to end, then are killed. Exceptions it raises are reported in the
     :class:`PipelineRun`, not raised.
@@ -457,7 +457,7 @@ def trace_pipeline(
             reason = "deadline"
         if procs and not any(_process_running(p) for p, _ in procs):
             since["ended"] = since["ended"] or now
-            if now - (since["ended"] or now) >= ended_patience:
+            if now - (since["ended"] or now) >= ended_grace:
                 reason = reason or "ended"
         else:
             since["ended"] = None
@@ -470,11 +470,11 @@ def trace_pipeline(
             frame = frame.f_back
         since["join"] = (since["join"] or now) if in_join else None
         joined_for = now - since["join"] if since["join"] is not None else 0.0
-        if joined_for >= join_patience and procs:
+        if joined_for >= join_timeout and procs:
             calls = _read_calls(log_path)
             seen = {text for _, text in calls}
             last = max([t for _, t in procs] + [t for t, _ in calls])
-            if all(repr(x) in seen for x in items) and time.time() - last >= join_patience:
+            if all(repr(x) in seen for x in items) and time.time() - last >= join_timeout:
                 reason = reason or "join"
         return reason
 

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from helpers.grading.assignments.lock import _collect, _context, _stop
@@ -32,7 +33,7 @@ class PausingValue:
     ``with counter:``) around it, the processes overwrite each other's updates every time.
     """
 
-    def __init__(self, ctx: Any, pause: float = 0.001) -> None:
+    def __init__(self, ctx: BaseContext, pause: float = 0.001) -> None:
         self._value = ctx.Value("q", 0)
         self.pause = pause
 
