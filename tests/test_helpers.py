@@ -27,6 +27,8 @@ import helpers
 from helpers import ChildOutput, NotSpawnSafeError, check_spawn_safe
 from helpers.instruments import cpus
 from helpers.instruments.plots import plot_speedup, plot_timeline
+
+# Deliberately the same names helpers/__init__.py re-exports, imported from where they live.
 from helpers.instruments.timeline import (
     TaskRecord,
     Timed,
@@ -660,16 +662,24 @@ def test_check_spawn_safe_is_quick_and_starts_no_process(notebook_main):
 # --------------------------------------------------------------------------------- output
 
 
-def test_child_output_from_a_process(ctx, capsys):
+def run_with_child_output(ctx, *calls):
+    """Run each ``(func, args, kwargs)`` in its own process, one after another, with its output
+    collected by a ChildOutput; return the processes, the lines shown and the (closed) ChildOutput."""
     out = ChildOutput(ctx)
     try:
-        p = ctx.Process(target=out.wrap(workers.greet), args=("Alice",))
-        p.start()
-        p.join(30)
-        assert p.exitcode == 0
+        procs = [ctx.Process(target=out.wrap(f), args=args, kwargs=kw) for f, args, kw in calls]
+        for p in procs:
+            p.start()
+            p.join(30)
+            assert p.exitcode == 0
         printed = out.show(timeout=10)
     finally:
         out.close()
+    return procs, printed, out
+
+
+def test_child_output_from_a_process(ctx, capsys):
+    [p], printed, out = run_with_child_output(ctx, (workers.greet, ("Alice",), {}))
     expected = f"Worker Alice: my process ID is {p.pid}, my parent is "
     assert len(printed) == 1 and expected in printed[0]
     assert printed[0].startswith(f"[{p.name} pid={p.pid}] ")
@@ -678,18 +688,12 @@ def test_child_output_from_a_process(ctx, capsys):
 
 
 def test_child_output_tags_stderr_and_flushes_partial_lines(ctx):
-    out = ChildOutput(ctx)
-    try:
-        # traceback.print_stack writes to sys.stderr, whatever it is when called.
-        stacker = ctx.Process(target=out.wrap(traceback.print_stack), kwargs={"limit": 1})
-        printer = ctx.Process(target=out.wrap(print), args=("no newline",), kwargs={"end": ""})
-        for p in (stacker, printer):
-            p.start()
-            p.join(30)
-            assert p.exitcode == 0
-        printed = out.show(timeout=10)
-    finally:
-        out.close()
+    # traceback.print_stack writes to sys.stderr, whatever it is when called.
+    (stacker, printer), printed, out = run_with_child_output(
+        ctx,
+        (traceback.print_stack, (), {"limit": 1}),
+        (print, ("no newline",), {"end": ""}),
+    )
     stderr_tag = f"[{stacker.name} pid={stacker.pid} stderr] "
     assert any(line.startswith(stderr_tag) and "File " in line for line in printed), printed
     assert f"[{printer.name} pid={printer.pid}] no newline" in printed
