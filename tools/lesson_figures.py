@@ -40,7 +40,7 @@ DEFAULT_LESSONS = ["00", "03", "05", "08", "09"]
 
 # A printed line is a figure if it says one of these (case-insensitive).
 FIGURE = re.compile(
-    r"speed-?up|median|×|\bs ±|± ?\d|spread|CPUs? busy|times as long|times faster|"
+    r"speed-?up|median|×|\bs ±|± ?\d|spread|busy|times as long|times faster|"
     r"faster|slower|overlap|in parallel|REFERENCE|per run|items each|noisy",
     re.IGNORECASE,
 )
@@ -68,19 +68,24 @@ def text_of(output: dict) -> str:
 
 
 def figure_lines(text: str, every_line: bool = False) -> list[str]:
-    """The lines of ``text`` that carry a figure; a table's rows follow its matching header.
+    """The lines of ``text`` that carry a figure, with what completes them: a table's rows after
+    its matching header, and the rest of a wrapped sentence.
 
     >>> figure_lines("hello\\nstrategy   median s   spread\\nfine   1.2   1.1-1.3\\n\\nbye")
     ['strategy   median s   spread', 'fine   1.2   1.1-1.3']
+    >>> figure_lines("x\\nspeedup 1.5, and\\nthat is all.\\ny")
+    ['speedup 1.5, and', 'that is all.']
     """
-    lines, in_table = [], False
+    lines, in_table, in_sentence = [], False, False
     for line in text.splitlines():
         if not line.strip():
-            in_table = False
+            in_table = in_sentence = False
             continue
-        if every_line or in_table or FIGURE.search(line):
+        matched = bool(FIGURE.search(line))
+        if every_line or in_table or in_sentence or matched:
             lines.append(line.rstrip())
-            in_table = in_table or (bool(FIGURE.search(line)) and "   " in line.strip())
+            in_table = in_table or (matched and "   " in line.strip())
+            in_sentence = not in_table and not line.rstrip().endswith((".", ")", ":", "!"))
     return lines
 
 
@@ -128,7 +133,10 @@ def run_lesson(path: Path, timeout: int, every_line: bool) -> bool:
                 ok = False
                 print(f"[cell {index}] STDERR: {output.get('text', '').strip()[:300]}")
                 continue
-            if output.get("output_type") == "display_data":
+            data = output.get("data", {})
+            if output.get("output_type") == "display_data" or "highlight" in str(
+                data.get("text/html", "")
+            ):
                 continue  # displayed source code, plots, widgets: no printed figures
             for line in figure_lines(text_of(output), every_line):
                 print(f"[cell {index}] {line}")
