@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M:%S} UTC")
     print(f"uptime: {uptime.strip()}")
     print(f"machine: {platform.system()} {platform.release()}, Python {platform.python_version()}")
-    print(f"CPUs this run may use: {cpus} ({'pinned' if args.one_cpu else 'not pinned'})")
+    pinned = "pinned by --one-cpu" if args.one_cpu else "as given (taskset, cgroup...)"
+    print(f"CPUs this run may use: {cpus} ({pinned})")
     results = [run_lesson(lesson_path(key), args.timeout, args.all) for key in args.lessons]
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     print(f"\nuptime at the end: {uptime.strip()}")
