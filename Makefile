@@ -12,7 +12,7 @@ LAB_ARGS ?=
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 ASSIGNMENTS := $(notdir $(wildcard source/*))
 
-.PHONY: lab workspace test install release grade lint typecheck bench reference clean clean-workspace help
+.PHONY: lab workspace test install release grade lint typecheck bench reference site clean clean-workspace help
 
 help:
 	@echo "make lab              create .venv, install, fill workspace/, open JupyterLab at lesson 00"
@@ -24,6 +24,7 @@ help:
 	@echo "make grade A=pool     grade every submission of an assignment in parallel (mpcourse grade)"
 	@echo "make bench            run the benchmarks/*.py (timings; nothing is asserted)"
 	@echo "make reference        re-measure the lessons' reference figures (idle machine, 2+ CPUs)"
+	@echo "make site             the course as a website in _build/site/ (every lesson run; offline)"
 	@echo "make clean            remove .venv (and .venv-3.x), generated files; never workspace/"
 	@echo "make clean-workspace  delete workspace/ and your answers in it (asks; or FORCE=1)"
 
@@ -104,6 +105,18 @@ reference: install
 	  echo "== $$r"; \
 	  $(RUN) $(BIN)/python "$$r" || exit 1; \
 	done
+
+# The course as a static website (tools/build_site.py): Sphinx + myst-nb run every lesson and show
+# the released assignments; nothing is downloaded while building or viewing. The site's tools
+# (pyproject's `site` extra) are installed once, on the first `make site`.
+SITE       := _build/site
+SITE_STAMP := $(VENV)/.site-installed
+$(SITE_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[site]"
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(RUN) $(BIN)/python tools/build_site.py --out $(SITE)
 
 # Never touches workspace/: the learner's answers are removed only by clean-workspace.
 clean:
