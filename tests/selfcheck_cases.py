@@ -17,13 +17,15 @@ function per module runs the table, one pytest id per row (``primes_in_pool-reje
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-__all__ = ["Case", "accepts", "params", "rejects"]
+__all__ = ["Case", "accepts", "params", "rejects", "worked_solution"]
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,27 @@ def rejects(check: Callable[..., bool], answer: Any, *says: str, **options: Any)
 def params(cases: Iterable[Case]) -> list[Any]:
     """The cases as ``pytest.param`` values, each with its readable id."""
     return [pytest.param(case, id=case.id) for case in cases]
+
+
+def worked_solution(lesson: str, name: str, names: dict[str, Any], **extra: Any) -> Any:
+    """The function ``name`` exactly as lesson ``lesson``'s worked solution writes it.
+
+    The solution is the ```` ```python ```` block that defines ``name`` in a markdown cell of
+    ``notebooks/<lesson>.ipynb`` holding ``<summary>Solution</summary>``. It runs with the names
+    the notebook would give it: ``names`` (a test module's ``globals()``: its imports) and
+    ``extra`` (e.g. ``ctx``). So the test checks the text a learner opens, not a copy of it.
+    """
+    import nbformat
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / f"{lesson}.ipynb"
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "markdown" or "<summary>Solution</summary>" not in cell.source:
+            continue
+        for block in re.findall(r"```python\n(.*?)```", cell.source, re.S):
+            if re.search(rf"^def {name}\(", block, re.M):
+                namespace = {**names, **extra}
+                exec(compile(block, f"{path.name}: solution of {name}", "exec"), namespace)
+                solution = namespace[name]
+                solution.__name__ = "worked_solution"
+                return solution
+    raise LookupError(f"{path.name} has no worked solution that defines {name}()")

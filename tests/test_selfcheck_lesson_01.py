@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 
 import pytest
-from selfcheck_cases import accepts, params, rejects
+from selfcheck_cases import accepts, params, rejects, worked_solution
 
 from helpers.selfcheck.lesson_01 import check_exit_codes, check_stop_within
 from helpers.tasks.processes import sleep_then_exit
@@ -13,14 +13,8 @@ from helpers.tasks.processes import sleep_then_exit
 # --- exit_codes(codes) ------------------------------------------------------------------------
 
 
-def exit_codes_solution(codes):
-    """The worked solution in the lesson."""
-    procs = [mp.Process(target=sleep_then_exit, args=(0.5, code)) for code in codes]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=10)
-    return [p.exitcode for p in procs]
+# The worked solution, read from the lesson itself (not a copy that could drift).
+exit_codes_solution = worked_solution("01_processes", "exit_codes", globals())
 
 
 def exit_codes_other(codes):
@@ -70,18 +64,8 @@ def exit_codes_run(codes):
 # --- stop_within(target, args, seconds) ------------------------------------------------------
 
 
-def stop_within_solution(target, args, seconds):
-    """The worked solution in the lesson."""
-    p = mp.Process(target=target, args=args)
-    p.start()
-    p.join(timeout=seconds)
-    if p.is_alive():
-        p.terminate()
-        p.join(timeout=1)
-    if p.is_alive():
-        p.kill()
-        p.join(timeout=5)
-    return p.exitcode
+# The worked solution, read from the lesson itself (not a copy that could drift).
+stop_within_solution = worked_solution("01_processes", "stop_within", globals())
 
 
 def stop_within_other(target, args, seconds):

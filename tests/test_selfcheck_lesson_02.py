@@ -7,7 +7,7 @@ import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
-from selfcheck_cases import accepts, params, rejects
+from selfcheck_cases import accepts, params, rejects, worked_solution
 
 from helpers.selfcheck import lesson_02
 from helpers.tasks import startmethods
@@ -16,12 +16,8 @@ from helpers.tasks.workers import whoami
 # -- settings_everywhere -----------------------------------------------------------------------
 
 
-def settings_solution(value, method):
-    """The worked solution shown in the lesson."""
-    with mp.get_context(method).Pool(
-        2, initializer=startmethods.set_setting, initargs=(value,)
-    ) as pool:
-        return pool.map(startmethods.read_setting, range(4))
+# The worked solution, read from the lesson itself (not a copy that could drift).
+settings_solution = worked_solution("02_start_methods", "settings_everywhere", globals())
 
 
 def settings_other_correct(value, method):
@@ -51,11 +47,10 @@ def settings_set_in_parent(value, method):
 # -- cubes_with_spawn --------------------------------------------------------------------------
 
 
-def cubes_solution(numbers):
-    """The worked solution shown in the lesson."""
-    cube = functools.partial(pow, exp=3)
-    with mp.get_context("spawn").Pool(2) as pool:
-        return pool.map(cube, numbers)
+# The worked solution, read from the lesson itself (not a copy that could drift).
+cubes_solution = worked_solution(
+    "02_start_methods", "cubes_with_spawn", globals(), functools=functools
+)
 
 
 def cubes_other_correct(numbers):

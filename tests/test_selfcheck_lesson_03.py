@@ -6,8 +6,9 @@ import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 
 import pytest
-from selfcheck_cases import accepts, params, rejects
+from selfcheck_cases import accepts, params, rejects, worked_solution
 
+import helpers
 from helpers import timed
 from helpers.selfcheck import lesson_03
 from helpers.tasks import pools, workers
@@ -15,11 +16,10 @@ from helpers.tasks import pools, workers
 # -- as_they_finish ----------------------------------------------------------------------------
 
 
-def finish_solution(limits, processes=2):
-    """The worked solution shown in the lesson."""
-    with mp.get_context().Pool(processes) as pool:
-        finished = pool.imap_unordered(timed(workers.count_primes), limits)
-        return [finished.next(timeout=20) for _ in limits]
+# The worked solution, read from the lesson itself (not a copy that could drift).
+finish_solution = worked_solution(
+    "03_pool", "as_they_finish", globals(), ctx=mp.get_context(), helpers=helpers
+)
 
 
 def finish_other_correct(limits, processes=2):
@@ -47,17 +47,10 @@ def finish_iterator_escapes(limits, processes=2):
 # -- keep_every_result -------------------------------------------------------------------------
 
 
-def keep_solution(items):
-    """The worked solution shown in the lesson."""
-    outcome = {}
-    with mp.get_context().Pool(2) as pool:
-        pending = {x: pool.apply_async(pools.square_in_worker, (x,)) for x in items}
-        for x, result in pending.items():
-            try:
-                outcome[x] = result.get(timeout=20)
-            except ValueError as exc:
-                outcome[x] = exc
-    return outcome
+# The worked solution, read from the lesson itself (not a copy that could drift).
+keep_solution = worked_solution(
+    "03_pool", "keep_every_result", globals(), ctx=mp.get_context(), N=2
+)
 
 
 def keep_other_correct(items):

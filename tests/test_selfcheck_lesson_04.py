@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 
 import pytest
-from selfcheck_cases import accepts, params, rejects
+from selfcheck_cases import accepts, params, rejects, worked_solution
 
 from helpers.selfcheck.lesson_04 import check_shout_all, check_squares_by_consumers
 from helpers.tasks import ipc, workers
@@ -13,24 +13,10 @@ from helpers.tasks import ipc, workers
 # --- squares_by_consumers(numbers, n_consumers) ------------------------------------------------
 
 
-def squares_solution(numbers, n_consumers):
-    """The worked solution in the lesson (copied as it stands there, so _one_sentinel repeats it)."""
-    ctx = mp.get_context("spawn")
-    tasks, results = ctx.Queue(), ctx.Queue()
-    consumers = [
-        ctx.Process(target=ipc.consumer, args=(tasks, results, workers.slow_square))
-        for _ in range(n_consumers)
-    ]
-    for p in consumers:
-        p.start()
-    for x in numbers:
-        tasks.put(x)
-    for _ in consumers:
-        tasks.put(None)
-    squares = [results.get(timeout=10).result for _ in numbers]
-    for p in consumers:
-        p.join(timeout=10)
-    return sorted(squares)
+# The worked solution, read from the lesson itself (not a copy that could drift).
+squares_solution = worked_solution(
+    "04_queues_pipes", "squares_by_consumers", globals(), ctx=mp.get_context("spawn")
+)
 
 
 def squares_other(numbers, n_consumers):
@@ -94,22 +80,10 @@ def squares_unsorted(numbers, n_consumers):
 # --- shout_all(messages) ---------------------------------------------------------------------
 
 
-def shout_solution(messages):
-    """The worked solution in the lesson."""
-    ctx = mp.get_context("spawn")
-    here, there = ctx.Pipe()
-    child = ctx.Process(target=ipc.shout_back, args=(there,))
-    child.start()
-    there.close()
-    replies = []
-    for message in messages:
-        here.send(message)
-        if here.poll(timeout=10):
-            replies.append(here.recv())
-    here.send(None)
-    child.join(timeout=10)
-    here.close()
-    return replies
+# The worked solution, read from the lesson itself (not a copy that could drift).
+shout_solution = worked_solution(
+    "04_queues_pipes", "shout_all", globals(), ctx=mp.get_context("spawn")
+)
 
 
 def shout_other(messages):

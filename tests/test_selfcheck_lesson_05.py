@@ -8,7 +8,7 @@ forks, so functions defined here work whatever the start method of the workers t
 from __future__ import annotations
 
 import pytest
-from selfcheck_cases import accepts, params, rejects
+from selfcheck_cases import accepts, params, rejects, worked_solution
 
 from helpers.selfcheck import lesson_05
 from helpers.tasks import sync
@@ -16,19 +16,8 @@ from helpers.tasks import sync
 # --- Exercise 1: count_with_one_lock(ctx, workers, steps) ---------------------------------------
 
 
-def one_lock_solution(ctx, workers, steps):
-    """The worked solution as the lesson shows it (_count_in_processes deliberately repeats it)."""
-    counter = ctx.Value("i", 0)
-    lock = ctx.Lock()
-    procs = [
-        ctx.Process(target=sync.locked_increment, args=(counter, lock, steps))
-        for _ in range(workers)
-    ]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
-    return counter.value
+# The worked solution, read from the lesson itself (not a copy that could drift).
+one_lock_solution = worked_solution("05_synchronisation", "count_with_one_lock", globals())
 
 
 def one_lock_with_get_lock(ctx, workers, steps):
@@ -82,21 +71,8 @@ def in_the_parent(ctx, workers, steps):
 # --- Exercise 2: run_in_phases(ctx, setup_seconds) -------------------------------------------
 
 
-def phases_solution(ctx, setup_seconds):
-    barrier = ctx.Barrier(len(setup_seconds))
-    results = ctx.Queue()
-    procs = [
-        ctx.Process(target=sync.two_phase, args=(f"w{i}", barrier, seconds, results))
-        for i, seconds in enumerate(setup_seconds)
-    ]
-    for p in procs:
-        p.start()
-    records = []
-    for _ in procs:
-        records.extend(results.get(timeout=20))
-    for p in procs:
-        p.join()
-    return records
+# The worked solution, read from the lesson itself (not a copy that could drift).
+phases_solution = worked_solution("05_synchronisation", "run_in_phases", globals())
 
 
 def phases_variant(ctx, setup_seconds):

@@ -12,7 +12,7 @@ from multiprocessing.managers import SharedMemoryManager
 
 import numpy as np
 import pytest
-from selfcheck_cases import accepts, params, rejects
+from selfcheck_cases import accepts, params, rejects, worked_solution
 
 from helpers.selfcheck import lesson_06
 from helpers.tasks import shared
@@ -21,27 +21,8 @@ from helpers.tasks.workers import is_prime
 # --- Exercise 1: squares_in_shared_memory(ctx, count, workers) --------------------------------
 
 
-def squares_solution(ctx, count, workers):
-    shm = shared_memory.SharedMemory(create=True, size=count * 8)
-    try:
-        bounds = [count * w // workers for w in range(workers + 1)]
-        procs = [
-            ctx.Process(
-                target=shared.fill_squares, args=(shm.name, count, bounds[w], bounds[w + 1])
-            )
-            for w in range(workers)
-        ]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
-        numbers = np.ndarray((count,), dtype=np.int64, buffer=shm.buf)
-        values = numbers.tolist()
-        del numbers
-        return shm.name, values
-    finally:
-        shm.close()
-        shm.unlink()
+# The worked solution, read from the lesson itself (not a copy that could drift).
+squares_solution = worked_solution("06_shared_memory", "squares_in_shared_memory", globals())
 
 
 def squares_with_manager(ctx, count, workers):
@@ -121,13 +102,8 @@ def squares_gap(ctx, count, workers):
 # --- Exercise 2: prime_flags_with_pool(ctx, limit, workers) ------------------------------------
 
 
-def flags_solution(ctx, limit, workers):
-    flags = ctx.RawArray("b", limit)
-    step = max(1, limit // (4 * workers))
-    chunks = [(start, min(start + step, limit)) for start in range(0, limit, step)]
-    with ctx.Pool(workers, initializer=shared.init_flags, initargs=(flags,)) as pool:
-        pool.starmap(shared.mark_primes_task, chunks)
-    return list(flags)
+# The worked solution, read from the lesson itself (not a copy that could drift).
+flags_solution = worked_solution("06_shared_memory", "prime_flags_with_pool", globals())
 
 
 def flags_variant(ctx, limit, workers):

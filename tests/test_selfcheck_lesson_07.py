@@ -7,7 +7,7 @@ child-side functions come from helpers.tasks.managed). The checks run them throu
 from __future__ import annotations
 
 import pytest
-from selfcheck_cases import accepts, params, rejects
+from selfcheck_cases import accepts, params, rejects, worked_solution
 
 from helpers.selfcheck import lesson_07
 from helpers.tasks import managed
@@ -15,15 +15,8 @@ from helpers.tasks import managed
 # --- Exercise 1: group_by_parity(ctx, numbers) -----------------------------------------------
 
 
-def parity_solution(ctx, numbers):
-    with ctx.Manager() as manager:
-        shared = manager.dict()
-        shared["even"] = manager.list()
-        shared["odd"] = manager.list()
-        tasks = [(shared, "even" if x % 2 == 0 else "odd", x) for x in numbers]
-        with ctx.Pool(2) as pool:
-            pool.starmap(managed.append_to, tasks)
-        return {key: sorted(shared[key]) for key in ("even", "odd")}
+# The worked solution, read from the lesson itself (not a copy that could drift).
+parity_solution = worked_solution("07_managers", "group_by_parity", globals())
 
 
 def parity_variant(ctx, numbers):
@@ -73,21 +66,8 @@ def parity_unsorted(ctx, numbers):
 # --- Exercise 2: count_with_manager_lock(ctx, workers, steps) ---------------------------------
 
 
-def lock_solution(ctx, workers, steps):
-    """The worked solution as the lesson shows it (so _add_in_pool deliberately repeats it)."""
-    with ctx.Manager() as manager:
-        counter = manager.dict(n=0)
-        together = manager.Barrier(workers)
-        lock = manager.Lock()
-        options = {"pause": 0.001, "together": together, "lock": lock}
-        with ctx.Pool(workers) as pool:
-            jobs = [
-                pool.apply_async(managed.add_to_counter, (counter, "n", steps), options)
-                for _ in range(workers)
-            ]
-            for job in jobs:
-                job.get(timeout=60)
-        return counter["n"]
+# The worked solution, read from the lesson itself (not a copy that could drift).
+lock_solution = worked_solution("07_managers", "count_with_manager_lock", globals())
 
 
 def lock_variant(ctx, workers, steps):

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing.pool import ThreadPool
 
 import pytest
-from selfcheck_cases import Case, accepts, params, rejects
+from selfcheck_cases import Case, accepts, params, rejects, worked_solution
 
 import helpers
 from helpers.selfcheck import lesson_08 as check
@@ -21,14 +21,10 @@ from helpers.tasks import compare
 # --------------------------------------------------------------------------- exercise 1
 
 
-def who_sees_it_solution():
-    """The worked solution: an executor for each."""
-    compare.COUNTER = 0
-    with ThreadPoolExecutor(max_workers=1) as ex:
-        thread_result = ex.submit(compare.bump, 1).result(timeout=10)
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context()) as ex:
-        process_result = ex.submit(compare.bump, 1).result(timeout=30)
-    return thread_result, process_result, compare.COUNTER
+# The worked solution, read from the lesson itself (not a copy that could drift).
+who_sees_it_solution = worked_solution(
+    "08_processes_vs_threads", "who_sees_it", globals(), ctx=mp.get_context()
+)
 
 
 def who_sees_it_other_way():
@@ -80,14 +76,10 @@ def who_sees_it_crashes():
 # --------------------------------------------------------------------------- exercise 2
 
 
-def run_pool_solution(kind, func, tasks, workers):
-    job = helpers.timed(func)
-    if kind == "threads":
-        pool = ThreadPoolExecutor(max_workers=workers)
-    else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context())
-    with pool:
-        return list(pool.map(job, tasks, timeout=60))
+# The worked solution, read from the lesson itself (not a copy that could drift).
+run_pool_solution = worked_solution(
+    "08_processes_vs_threads", "run_pool", globals(), ctx=mp.get_context()
+)
 
 
 def run_pool_other_way(kind, func, tasks, workers):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 
 import pytest
-from selfcheck_cases import accepts, params, rejects
+from selfcheck_cases import accepts, params, rejects, worked_solution
 
 import helpers
 from helpers.instruments import perf
@@ -15,12 +15,10 @@ from helpers.tasks import workers
 # -- count_in_chunks ---------------------------------------------------------------------------
 
 
-def chunks_solution(stop, parts, processes):
-    """The worked solution shown in the lesson."""
-    ranges = perf.split_range(stop, parts)
-    with mp.get_context().Pool(processes) as pool:
-        counts = pool.starmap_async(workers.count_primes_in_range, ranges).get(timeout=20)
-    return sum(counts)
+# The worked solution, read from the lesson itself (not a copy that could drift).
+chunks_solution = worked_solution(
+    "09_performance", "count_in_chunks", globals(), ctx=mp.get_context()
+)
 
 
 def chunks_other_correct(stop, parts, processes):
@@ -58,12 +56,10 @@ def chunks_off_by_one(stop, parts, processes):
 # -- longest_first -----------------------------------------------------------------------------
 
 
-def longest_solution(limits, processes):
-    """The worked solution shown in the lesson."""
-    with mp.get_context().Pool(processes) as pool:
-        return pool.map_async(
-            helpers.timed(workers.count_primes), sorted(limits, reverse=True), chunksize=1
-        ).get(timeout=20)
+# The worked solution, read from the lesson itself (not a copy that could drift).
+longest_solution = worked_solution(
+    "09_performance", "longest_first", globals(), ctx=mp.get_context()
+)
 
 
 def longest_other_correct(limits, processes):

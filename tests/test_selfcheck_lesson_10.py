@@ -7,8 +7,8 @@ for the module and stopped at the end.
 from __future__ import annotations
 
 import pytest
-from distributed import Client, as_completed
-from selfcheck_cases import accepts, params, rejects
+from distributed import Client, as_completed, wait
+from selfcheck_cases import accepts, params, rejects, worked_solution
 
 import helpers
 from helpers.selfcheck import lesson_10
@@ -27,11 +27,8 @@ def address(tmp_path_factory):
 # -- count_on_cluster --------------------------------------------------------------------------
 
 
-def count_solution(address, limits):
-    """The worked solution shown in the lesson."""
-    with Client(address, timeout="20s") as client:
-        futures = client.map(helpers.timed(workers.count_primes), limits, pure=False)
-        return client.gather(futures)
+# The worked solution, read from the lesson itself (not a copy that could drift).
+count_solution = worked_solution("10_beyond_one_machine", "count_on_cluster", globals(), wait=wait)
 
 
 def count_other_correct(address, limits):
@@ -64,17 +61,10 @@ def count_bare(address, limits):
 # -- results_or_errors -------------------------------------------------------------------------
 
 
-def errors_solution(address, items):
-    """The worked solution shown in the lesson."""
-    outcome = {}
-    with Client(address, timeout="20s") as client:
-        futures = {client.submit(scale.square_or_fail, x): x for x in items}
-        for future in as_completed(futures, timeout=30):
-            try:
-                outcome[futures[future]] = future.result()
-            except ValueError as exc:
-                outcome[futures[future]] = type(exc).__name__
-    return outcome
+# The worked solution, read from the lesson itself (not a copy that could drift).
+errors_solution = worked_solution(
+    "10_beyond_one_machine", "results_or_errors", globals(), as_completed=as_completed
+)
 
 
 def errors_other_correct(address, items):
