@@ -13,6 +13,9 @@ function per module runs the table, one pytest id per row (``primes_in_pool-reje
     @pytest.mark.parametrize("case", params(CASES))
     def test_selfcheck(case, capsys):
         case.verify(capsys)
+
+The tables of the lessons look alike on purpose (``duplicates`` lists some as shape pairs): they
+are the one form in which a self-check's expectations are written.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ def _new_course(path: Path, tag: str) -> Course:
     return course
 
 
+# Shaped like nbgrader_harness.nbgrader on purpose: the command under test, run the same way.
 def mpcourse(*args: str, cwd: Path, tag: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", **{TAG: tag})
     return subprocess.run(

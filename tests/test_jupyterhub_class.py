@@ -55,6 +55,8 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+# Like test_browser.py's playwright_api, deliberately: this one skips (or fails) by the hub's own
+# rule, MPCOURSE_REQUIRE_HUB, and lives for this module only.
 @pytest.fixture(scope="module")
 def sync_playwright():
     if chromium_path() is None:

@@ -4,7 +4,9 @@ Who imports this: the ``helpers.selfcheck.lesson_NN`` modules only. A check runs
 function through :func:`helpers.grading.run_bounded`, stops at the first problem that makes the
 rest meaningless (:func:`fail`), collects the others in a list for
 :func:`helpers.selfcheck.report`, and never raises (:func:`never_raises`). The learner-facing
-advice stays in each lesson's module; only the steps and the generic wording live here.
+advice stays in each lesson's module; only the steps and the generic wording live here. What
+still looks alike between two lessons' checks (``duplicates`` shows a few shape pairs) is the
+order of these calls, each with its lesson's own advice: deliberate.
 """
 
 from __future__ import annotations

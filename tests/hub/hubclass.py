@@ -485,6 +485,8 @@ class Hub:
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
+        # The same wait as tests/browser_lab.py's LabServer.start, asked of a hub (deliberate:
+        # two small servers, each polled by its own API).
         while True:
             try:
                 with urllib.request.urlopen(f"{self.url}/hub/api/", timeout=5) as resp:
