@@ -8,6 +8,8 @@ so that the course's tests can drive it.
 
 The checks run the learner's code the same way the graded tests do (``helpers.grading.run_bounded``:
 in a separate, time-limited process), so a hang or a crash costs a message, never the kernel.
+The steps the checks share (run, stop at the first problem, never raise) are in
+:mod:`helpers.selfcheck.common`.
 """
 
 from __future__ import annotations
