@@ -55,18 +55,35 @@ def _holds_futures(value: Any) -> bool:
         return False
 
 
+def _cluster_value(
+    func: Callable[[str, list[int]], Any],
+    address: str,
+    items: list[int],
+    call: str,
+    timeout: float,
+    futures_advice: str,
+) -> tuple[bool, Any]:
+    """Run ``func(address, items)``; ``(False, None)`` after a ❌ line if it did not return or
+    returned futures (``futures_advice`` says what to do), else ``(True, value)``."""
+    run = run_bounded(func, address, list(items), timeout=timeout)
+    if not run.ok:
+        return report(_not_run(run, call), ""), None
+    if _holds_futures(run.value):
+        return fail(f"{call} returned futures: {futures_advice}"), None
+    return True, run.value
+
+
 @never_raises
 def check_count_on_cluster(
     func: Callable[[str, list[int]], Any], address: str, timeout: float = 60.0
 ) -> bool:
     """Check ``count_on_cluster(address, limits)``: records of every task, run by the workers."""
     call = f"count_on_cluster(ADDRESS, {LIMITS})"
-    run = run_bounded(func, address, list(LIMITS), timeout=timeout)
-    if not run.ok:
-        return report(_not_run(run, call), "")
-    value = run.value
-    if _holds_futures(value):
-        return fail(f"{call} returned futures: collect their results with client.gather(futures).")
+    ran, value = _cluster_value(
+        func, address, LIMITS, call, timeout, "collect their results with client.gather(futures)."
+    )
+    if not ran:
+        return False
     if not isinstance(value, list) or not all(isinstance(r, TaskRecord) for r in value):
         return fail(
             f"{call} returned {type(value).__name__}, expected a list with one record "
@@ -106,14 +123,16 @@ def check_results_or_errors(
 ) -> bool:
     """Check ``results_or_errors(address, items)``: a dict with each result or ``"ValueError"``."""
     call = f"results_or_errors(ADDRESS, {ERROR_ITEMS})"
-    run = run_bounded(func, address, list(ERROR_ITEMS), timeout=timeout)
-    if not run.ok:
-        return report(_not_run(run, call), "")
-    value = run.value
-    if _holds_futures(value):
-        return fail(
-            f"{call} returned futures: put future.result() (or the error's name) in the dict."
-        )
+    ran, value = _cluster_value(
+        func,
+        address,
+        ERROR_ITEMS,
+        call,
+        timeout,
+        "put future.result() (or the error's name) in the dict.",
+    )
+    if not ran:
+        return False
     if not isinstance(value, dict):
         return fail(f"{call} returned {type(value).__name__}, expected a dict {{item: outcome}}.")
     problems: list[str] = []
