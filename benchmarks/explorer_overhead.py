@@ -103,6 +103,8 @@ def main() -> None:
     print(f"  explorer pass (imap_unordered, records, progress): {spread(explored)}")
     print(f"  plain pool.map pass: {spread(plain)}")
     ratios = [e / p - 1 for e, p in zip(explored, plain, strict=True)]
+    best = min(explored) / min(plain) - 1
+    print(f"  from the fastest run of each (least disturbed by other programs): {best * 100:+.1f}%")
     print(f"  overhead per round: {', '.join(f'{r * 100:+.1f}%' for r in ratios)}")
     print(
         f"  whole press of Run (start-up, plain loop, pass, drawing): {spread(explored_whole)}; "

@@ -83,6 +83,8 @@ def main() -> None:
     print(f"  Pool({cpus}).map: {spread(pooled, 1000, ' ms')}")
     print(f"  speedup per round: {', '.join(f'{s:.2f}' for s in speedups)}")
     print(f"  speedup: {spread(speedups)}; efficiency = median speedup / {cpus} usable CPU(s)")
+    best = min(serial) / min(pooled) / cpus
+    print(f"  from the fastest run of each (least disturbed by other programs): {best:.2f}")
     print(f"  pool start-up ({ctx.get_start_method()}), not counted: {startup * 1000:.0f} ms")
     print(
         f"  cpus: {cpus} usable of {os.cpu_count()} | load average (1 min) before {load_before} "
