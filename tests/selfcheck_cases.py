@@ -10,9 +10,7 @@ function per module runs the table, one pytest id per row (``primes_in_pool-reje
         rejects(lesson_00.check_primes_in_pool, stub, "your own process", "mp.Pool"),
     ]
 
-    @pytest.mark.parametrize("case", params(CASES))
-    def test_selfcheck(case, capsys):
-        case.verify(capsys)
+    test_selfcheck = selfcheck_test(CASES)
 
 The tables of the lessons look alike on purpose (``duplicates`` lists some as shape pairs): they
 are the one form in which a self-check's expectations are written.
@@ -28,7 +26,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["Case", "accepts", "params", "rejects", "worked_solution"]
+__all__ = ["Case", "accepts", "params", "rejects", "selfcheck_test", "worked_solution"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +87,17 @@ def rejects(check: Callable[..., bool], answer: Any, *says: str, **options: Any)
 def params(cases: Iterable[Case]) -> list[Any]:
     """The cases as ``pytest.param`` values, each with its readable id."""
     return [pytest.param(case, id=case.id) for case in cases]
+
+
+def selfcheck_test(cases: Iterable[Case]) -> Callable[..., None]:
+    """A lesson's one test: every case of its table, each under its own id. A test module
+    collects it as ``test_selfcheck = selfcheck_test(CASES)``."""
+
+    @pytest.mark.parametrize("case", params(cases))
+    def test_selfcheck(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
+        case.verify(capsys)
+
+    return test_selfcheck
 
 
 def worked_solution(lesson: str, name: str, names: dict[str, Any], **extra: Any) -> Any:

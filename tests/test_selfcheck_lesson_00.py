@@ -6,8 +6,7 @@ import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.pool import ThreadPool
 
-import pytest
-from selfcheck_cases import accepts, params, rejects, worked_solution
+from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers import timed, usable_cpus
 from helpers.selfcheck import lesson_00
@@ -58,7 +57,4 @@ CASES = [
     rejects(check, never_closed, "left running"),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, capsys):
-    case.verify(capsys)
+test_selfcheck = selfcheck_test(CASES)

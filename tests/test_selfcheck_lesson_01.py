@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
-import pytest
-from selfcheck_cases import accepts, params, rejects, worked_solution
+from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck.lesson_01 import check_exit_codes, check_stop_within
 from helpers.tasks.processes import sleep_then_exit
@@ -144,10 +143,7 @@ CASES = [
     rejects(check_stop_within, stop_within_plain_join, "Give join() a timeout", timeout=4.0),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, capsys):
-    case.verify(capsys)
+test_selfcheck = selfcheck_test(CASES)
 
 
 def test_without_fork_the_check_does_not_demand_a_process_count(monkeypatch, capsys):

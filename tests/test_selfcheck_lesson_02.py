@@ -6,8 +6,7 @@ import functools
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 
-import pytest
-from selfcheck_cases import accepts, params, rejects, worked_solution
+from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck import lesson_02
 from helpers.tasks import startmethods
@@ -85,7 +84,4 @@ CASES = [
     rejects(cubes, cubes_wrong_values, "expected [1, 8, 27, 64, 125]"),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, capsys):
-    case.verify(capsys)
+test_selfcheck = selfcheck_test(CASES)

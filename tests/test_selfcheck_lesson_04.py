@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
-import pytest
-from selfcheck_cases import accepts, params, rejects, worked_solution
+from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck.lesson_04 import check_shout_all, check_squares_by_consumers
 from helpers.tasks import ipc, workers
@@ -147,7 +146,4 @@ CASES = [
     rejects(shout, shout_locally, "came from your own process"),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, capsys):
-    case.verify(capsys)
+test_selfcheck = selfcheck_test(CASES)

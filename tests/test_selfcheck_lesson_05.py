@@ -7,8 +7,7 @@ forks, so functions defined here work whatever the start method of the workers t
 
 from __future__ import annotations
 
-import pytest
-from selfcheck_cases import accepts, params, rejects, worked_solution
+from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck import lesson_05
 from helpers.tasks import sync
@@ -132,7 +131,4 @@ CASES = [
     rejects(phases, one_record_per_process, "work records"),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, capsys):
-    case.verify(capsys)
+test_selfcheck = selfcheck_test(CASES)

@@ -12,7 +12,7 @@ from multiprocessing.managers import SharedMemoryManager
 
 import numpy as np
 import pytest
-from selfcheck_cases import accepts, params, rejects, worked_solution
+from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck import lesson_06
 from helpers.tasks import shared
@@ -154,7 +154,4 @@ CASES = [
     rejects(flags, flags_read_too_early, "flags are wrong"),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, capsys):
-    case.verify(capsys)
+test_selfcheck = selfcheck_test(CASES)

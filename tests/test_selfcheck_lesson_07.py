@@ -6,8 +6,7 @@ child-side functions come from helpers.tasks.managed). The checks run them throu
 
 from __future__ import annotations
 
-import pytest
-from selfcheck_cases import accepts, params, rejects, worked_solution
+from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck import lesson_07
 from helpers.tasks import managed
@@ -116,7 +115,4 @@ CASES = [
     rejects(lock, plain_lock_in_task, "RuntimeError", "use manager.Lock()"),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, capsys):
-    case.verify(capsys)
+test_selfcheck = selfcheck_test(CASES)

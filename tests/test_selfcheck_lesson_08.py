@@ -11,8 +11,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing.pool import ThreadPool
 
-import pytest
-from selfcheck_cases import Case, accepts, params, rejects, worked_solution
+from selfcheck_cases import Case, accepts, rejects, selfcheck_test, worked_solution
 
 import helpers
 from helpers.selfcheck import lesson_08 as check
@@ -153,7 +152,4 @@ CASES = [
     rejects(choice, "processes", "keep it a dict", name="not_a_dict"),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, capsys):
-    case.verify(capsys)
+test_selfcheck = selfcheck_test(CASES)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
-import pytest
-from selfcheck_cases import accepts, params, rejects, worked_solution
+from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 import helpers
 from helpers.instruments import perf
@@ -103,7 +102,4 @@ CASES = [
     rejects(longest, longest_bare_results, "one record per task"),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, capsys):
-    case.verify(capsys)
+test_selfcheck = selfcheck_test(CASES)
