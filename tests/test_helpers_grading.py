@@ -383,3 +383,32 @@ def test_describe_workers():
     assert (
         describe_workers(iter(_records((7, 1), (8, 1))), parent) == "the tasks ran in 2 processes."
     )
+
+
+def _late_second_worker() -> list[TaskRecord]:
+    """Three probes in one worker, one in a worker that starts a second later (a loaded machine)."""
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as early, ctx.Pool(1, initializer=time.sleep, initargs=(1.0,)) as late:
+        first = early.map_async(probe, [0.2, 0.2, 0.2])
+        second = late.map_async(probe, [0.2])
+        return first.get(15) + second.get(15)
+
+
+def test_probes_wait_for_a_late_second_worker_so_a_real_pool_still_overlaps():
+    from helpers.instruments.timeline import overlapping_pairs, processes_used
+
+    run = run_bounded(_late_second_worker, timeout=30)
+    records = run.value_or_fail()
+    assert len(processes_used(records)) == 2
+    # Without the meeting, the early worker's 0.6 s of probes end before the late one starts.
+    assert overlapping_pairs(records), [(r.pid, r.start, r.end) for r in records]
+
+
+def test_probes_wait_only_once_for_serial_code_and_never_outside_run_bounded():
+    started = time.monotonic()
+    probe(0.01)
+    assert time.monotonic() - started < 1.0  # no meeting outside run_bounded
+    run = run_bounded(lambda: [probe(0.05) for _ in range(4)], timeout=30)
+    records = run.value_or_fail()
+    assert {r.pid for r in records} == {run.pid}
+    assert not run.timed_out and run.seconds < 3.0 + 4 * 0.05 + 5  # one wait, not four

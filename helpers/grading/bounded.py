@@ -321,6 +321,8 @@ def _sandbox(
     if only and start_method:
         _only_start_method(start_method)
     _forget_inherited_servers()
+    # Where probe() tasks meet (inherited by every process the learner's code starts).
+    os.environ[PROBE_DIR] = os.path.join(os.path.dirname(out_path), "probe")
     out_fd = os.open(out_path, os.O_WRONLY | os.O_APPEND)
     err_fd = os.open(err_path, os.O_WRONLY | os.O_APPEND)
     os.dup2(out_fd, 1)
@@ -541,14 +543,47 @@ def _run_in_thread(
     return run
 
 
+PROBE_DIR = "MPCOURSE_PROBE_DIR"
+
+
+def _meet_a_second_process(limit: float = 3.0) -> None:
+    """Under :func:`run_bounded`, wait until a probe has started in another process too.
+
+    On a loaded machine a pool's second worker can start seconds after the first, and a correct
+    pool could then run every short task in one worker and be judged serial. So a process's
+    first probe waits (at most ``limit`` seconds, once per process) until a probe has started in
+    some other process. Serial code pays ``limit`` seconds once; outside ``run_bounded`` nothing
+    waits. The verdict still comes only from the records: which processes ran the tasks, when.
+    """
+    folder = os.environ.get(PROBE_DIR)
+    if not folder:
+        return
+    me = str(os.getpid())
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if me in os.listdir(folder):
+            return
+        open(os.path.join(folder, me), "w").close()
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if any(name != me for name in os.listdir(folder)):
+                return
+            time.sleep(0.01)
+    except OSError:
+        return
+
+
 def probe(seconds: float = 0.3) -> TaskRecord:
     """A grading task: sleep ``seconds`` and return a :class:`TaskRecord` of who ran it, when.
 
     The record's ``result`` is ``seconds * 10`` so a test can also check the values. A negative
-    ``seconds`` raises ``ValueError``, to check that a worker's error reaches the caller.
+    ``seconds`` raises ``ValueError``, to check that a worker's error reaches the caller. Under
+    :func:`run_bounded` a process's first probe first waits for a probe in a second process
+    (:func:`_meet_a_second_process`), so a slow-starting worker cannot make a pool look serial.
     """
     if seconds < 0:
         raise ValueError(f"negative input: {seconds}")
+    _meet_a_second_process()
     start = time.time()
     time.sleep(seconds)
     return TaskRecord(seconds, seconds * 10, os.getpid(), threading.get_ident(), start, time.time())
