@@ -174,6 +174,20 @@ def test_staging_copies_lessons_and_released_assignments_never_source(tmp_path):
         )
 
 
+def test_staging_and_building_delete_only_folders_they_made(tmp_path):
+    mine = tmp_path / "staged"
+    build_site.stage(mine)
+    build_site.stage(mine)  # again: the old staging is replaced
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="not deleting it"):
+        build_site.stage(theirs)
+    with pytest.raises(ValueError, match="not deleting it"):
+        build_site.build(mine, theirs, tmp_path / "work")
+    assert (theirs / "notes.txt").read_text() == "keep me"
+
+
 def test_staging_refuses_a_released_notebook_with_a_solution(tmp_path):
     fake = tmp_path / "repo"
     for name in ["site", "notebooks"]:

@@ -177,10 +177,18 @@ def localise_badges(nb: nbformat.NotebookNode, depth: int) -> int:
     return count
 
 
+def _remove_generated(folder: Path, mark: str) -> None:
+    """Delete ``folder`` if this script made it (it holds ``mark``); refuse any other folder."""
+    if not folder.exists():
+        return
+    if not (folder / mark).exists() and any(folder.iterdir()):
+        raise ValueError(f"{folder} is not empty and was not made by this script: not deleting it")
+    shutil.rmtree(folder)
+
+
 def stage(dest: Path, root: Path = ROOT) -> dict[str, list[str]]:
     """Copy what the site is built from into ``dest`` (emptied first); return the staged pages."""
-    if dest.exists():
-        shutil.rmtree(dest)
+    _remove_generated(dest, "_course.json")
     shutil.copytree(root / "site", dest, ignore=shutil.ignore_patterns("__pycache__"))
     readme = (root / "README.md").read_text()
     repo, ref = binder_repo(readme)
@@ -238,8 +246,10 @@ def replace_widget_views(page: str) -> tuple[str, int]:
 
 
 def build(src: Path, out: Path, work: Path) -> None:
-    """Run Sphinx on the staged ``src`` into ``out`` (doctrees and the execution cache in
-    ``work``), failing on any warning; then replace widget views by notes."""
+    """Run Sphinx on the staged ``src`` into ``out`` (emptied first; doctrees in ``work``),
+    failing on any warning; then replace widget views by notes."""
+    _remove_generated(out, ".buildinfo")  # no page left from a lesson that is gone
+    _remove_generated(work, "doctrees")
     cmd = [
         sys.executable,
         "-m",
