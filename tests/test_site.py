@@ -42,7 +42,14 @@ LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 RELEASED = sorted((ROOT / "release").glob("*/*.ipynb"))
 LESSON_PAGES = [f"notebooks/{p.stem}.html" for p in LESSONS]
 ASSIGNMENT_PAGES = [p.relative_to(ROOT).with_suffix(".html").as_posix() for p in RELEASED]
-PAGES = ["index.html", *LESSON_PAGES, *ASSIGNMENT_PAGES, "genindex.html", "search.html"]
+PAGES = [
+    "index.html",
+    *LESSON_PAGES,
+    *ASSIGNMENT_PAGES,
+    "build-report.html",
+    "genindex.html",
+    "search.html",
+]
 REPO, REF = build_site.binder_repo((ROOT / "README.md").read_text())
 # Screenshots kept for the report and CI's artifacts: page -> name.
 SHOTS = {
@@ -404,6 +411,12 @@ def test_page_renders_offline_without_errors(site_dir, site_url, site_browser, t
             assert "raise NotImplementedError()" in text, f"{rel}: the stubs are missing"
             launch = build_site.binder_url(REPO, REF, rel.replace(".html", ".ipynb"))
             assert launch in hrefs, f"{rel}: no Binder launch"
+
+        if rel == "build-report.html":  # every lesson ran, and succeeded
+            rows = page.locator("table tbody tr").all_inner_texts()
+            ran = {row.split()[0] for row in rows if row.strip()}
+            assert ran == {f"notebooks/{p.stem}" for p in LESSONS}, rows
+            assert all("✅" in row for row in rows), rows
 
         if rel == "index.html":
             for lesson_page in LESSON_PAGES:
