@@ -13,7 +13,7 @@ import os
 import pickle
 
 import pytest
-from conftest import ROOT, START_METHODS
+from conftest import START_METHODS
 
 from helpers import TaskRecord, timed
 from helpers.instruments.plots import load_reference, plot_speedup, plot_timeline
@@ -121,34 +121,3 @@ def test_plot_speedup_labels_curves_and_draws_ideal_once(plt):
     plot_speedup([1, 2], [2.0, 2.0], ax=ax, label="threads")
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels.count("ideal") == 1 and "processes" in labels and "threads" in labels
-
-
-@pytest.mark.slow
-@pinnable
-def test_lesson_00_on_one_cpu_says_the_tasks_took_turns(tmp_path):
-    """Read lesson 00 as a learner with one CPU: no parallel claim, a reference figure."""
-    text = run_pinned(ROOT / "notebooks" / "00_welcome.ipynb", tmp_path)
-    assert "This notebook may use ONE CPU" in text
-    assert "the two processes took turns" in text
-    assert "really ran at the same time" not in text
-    assert "Reference: CPUs kept busy" in text
-
-
-def run_pinned(path, tmp_path) -> str:
-    """Run a lesson with this process (and so its kernel) pinned to one CPU; return the text it
-    printed, with line breaks and runs of spaces made single spaces."""
-    from notebook_runner import run_notebook
-
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(before)})
-    try:
-        nb = run_notebook(path, tmp_path, timeout=120)
-    finally:
-        os.sched_setaffinity(0, before)
-    text = " ".join(
-        out.get("text", "")
-        for cell in nb.cells
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "stream"
-    )
-    return " ".join(text.split())  # printed sentences are wrapped: compare them unwrapped

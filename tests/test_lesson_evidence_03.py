@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.pool import ThreadPool
 
 import pytest
-from conftest import ROOT, START_METHODS
+from conftest import START_METHODS
 
 from helpers import timed
 from helpers.grading import run_bounded
@@ -123,15 +123,3 @@ def test_square_in_worker_reports_the_worker():
     assert answer.square == 16 and answer.pid != os.getpid()
     with pytest.raises(ValueError, match="negative"):
         pools.square_in_worker(-1)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
-def test_lesson_03_on_one_cpu_says_no_speedup_is_possible(tmp_path):
-    """Read lesson 03 as a learner with one CPU: it says so, and shows the reference figure."""
-    from test_lesson_evidence_00 import run_pinned
-
-    text = run_pinned(ROOT / "notebooks" / "03_pool.ipynb", tmp_path)
-    assert "This notebook may use ONE CPU, so no speedup is possible here" in text
-    assert "Reference: threads" in text
-    assert "shared the work over" not in text

@@ -16,7 +16,7 @@ from multiprocessing import shared_memory
 
 import psutil
 import pytest
-from conftest import ROOT, START_METHODS, TAG, leftover_processes, new_tag
+from conftest import ROOT, START_METHODS
 
 from helpers.tasks import compare
 
@@ -240,31 +240,3 @@ def test_the_reference_is_a_two_cpu_run_with_every_row():
         assert key in ref, key
     for key in ("cpu", "platform", "date", "load_before"):
         assert key in ref["machine"], key
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
-def test_on_one_cpu_the_lesson_says_so_and_shows_the_reference(tmp_path, monkeypatch):
-    """A learner on one CPU is told plainly that processes cannot win, and sees the reference."""
-    from notebook_runner import run_notebook
-
-    tag = new_tag("08_one_cpu")
-    monkeypatch.setenv(TAG, tag)
-    lesson = ROOT / "notebooks" / "08_processes_vs_threads.ipynb"
-    saved = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(saved)})  # the kernel started next inherits it
-    try:
-        nb = run_notebook(lesson, tmp_path, "spawn")
-    finally:
-        os.sched_setaffinity(0, saved)
-    text = "".join(
-        out.get("text", "") + out.get("data", {}).get("text/markdown", "")
-        for cell in nb.cells
-        for out in cell.get("outputs", [])
-    )
-    assert "usable CPUs: 1" in text
-    assert "You have ONE usable CPU" in text
-    assert "here processes cannot beat threads for computing" in text
-    assert "not on 1 CPU" in text
-    assert "REFERENCE, measured" in text
-    assert leftover_processes(tag) == []

@@ -19,6 +19,42 @@ def test_there_are_lessons():
 
 ONE_CPU = "spawn-1cpu"  # spawn, with the kernel and its children pinned to one CPU
 
+# What a lesson must (and must never) print for a learner with one usable CPU: no parallel claim
+# the machine did not produce, and the stored reference figure instead. Checked on the same run.
+ONE_CPU_SAYS = {
+    "00_welcome": [
+        "This notebook may use ONE CPU",
+        "the two processes took turns",
+        "Reference: CPUs kept busy",
+    ],
+    "03_pool": [
+        "This notebook may use ONE CPU, so no speedup is possible here",
+        "Reference: threads",
+    ],
+    "08_processes_vs_threads": [
+        "usable CPUs: 1",
+        "You have ONE usable CPU",
+        "here processes cannot beat threads for computing",
+        "not on 1 CPU",
+        "REFERENCE, measured",
+    ],
+}
+ONE_CPU_NEVER_SAYS = {
+    "00_welcome": ["really ran at the same time"],
+    "03_pool": ["shared the work over"],
+}
+
+
+def printed_text(nb) -> str:
+    """Everything the notebook printed or displayed as text, with runs of white space made one
+    space (printed sentences are wrapped)."""
+    text = " ".join(
+        out.get("text", "") + out.get("data", {}).get("text/markdown", "")
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+    )
+    return " ".join(text.split())
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("method", [*START_METHODS, ONE_CPU])
@@ -41,6 +77,12 @@ def test_lesson_runs_top_to_bottom(lesson, method, tmp_path, monkeypatch):
     # Warnings or children's tracebacks in a cell: a learner would see red text for no reason.
     assert stderr_outputs(nb) == [], "a cell wrote to stderr"
     assert leftover_processes(tag) == [], "the lesson left processes running"
+    if one_cpu:
+        text = printed_text(nb)
+        missing = [p for p in ONE_CPU_SAYS.get(lesson.stem, []) if p not in text]
+        assert not missing, f"on one CPU the lesson did not say: {missing}"
+        wrong = [p for p in ONE_CPU_NEVER_SAYS.get(lesson.stem, []) if p in text]
+        assert not wrong, f"on one CPU the lesson claimed: {wrong}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
