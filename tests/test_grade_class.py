@@ -67,6 +67,16 @@ def mpcourse(*args: str, cwd: Path, tag: str) -> subprocess.CompletedProcess:
     )
 
 
+def _differences(got: dict, expected: dict) -> list[str]:
+    """The cells whose scores differ, as "student/cell: got x, expected y" (for the message)."""
+    return [
+        f"{student}/{cell}: got {got.get(student, {}).get(cell)}, expected {want}"
+        for student, cells in expected.items()
+        for cell, want in cells.items()
+        if got.get(student, {}).get(cell) != want
+    ] + [f"{student}: not expected" for student in got.keys() - expected.keys()]
+
+
 def _all_scores(course: Course) -> dict[str, dict[str, float]]:
     students = ["ada", "bo", "cy", "dee", "eli"]
     found = {}
@@ -99,7 +109,8 @@ def test_grades_are_those_of_serial_nbgrader(classes):
     expected = _all_scores(serial)
     assert expected["ada"] and sum(expected["ada"].values()) == 10
     assert sum(expected["cy"].values()) < 10
-    assert _all_scores(parallel) == expected
+    got = _all_scores(parallel)
+    assert got == expected, _differences(got, expected)
 
 
 def test_the_summary_names_every_student_and_problem(classes):
@@ -149,7 +160,8 @@ def test_a_dask_cluster_grades_the_same(classes, tmp_path):
         done = mpcourse("grade", ASSIGNMENT, "--scheduler", address, cwd=course.root, tag=tag)
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"dask at {address}" in done.stdout
-    assert _all_scores(course) == _all_scores(serial)
+    got, expected = _all_scores(course), _all_scores(serial)
+    assert got == expected, _differences(got, expected)
     assert leftover_processes(tag) == []
 
 
