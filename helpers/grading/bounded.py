@@ -32,6 +32,20 @@ from typing import Any
 from helpers.grading.trace import read_trace, tracing
 from helpers.instruments.timeline import TaskRecord
 
+__all__ = [
+    "BoundedRun",
+    "GraderInterrupt",
+    "PROBE_DIR",
+    "count_worker_processes",
+    "describe_workers",
+    "hint_for",
+    "kill_and_wait",
+    "last_lines",
+    "probe",
+    "process_state",
+    "run_bounded",
+]
+
 # What the children's stderr says, and what the learner should do about it.
 _HINTS = [
     (

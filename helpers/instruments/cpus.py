@@ -11,6 +11,8 @@ import math
 import os
 from pathlib import Path
 
+__all__ = ["cgroup_cpu_limit", "usable_cpus"]
+
 
 def _affinity_count() -> int:
     if hasattr(os, "sched_getaffinity"):

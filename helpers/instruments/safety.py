@@ -20,6 +20,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+__all__ = ["FIX", "NotSpawnSafeError", "check_spawn_safe"]
+
 FIX = (
     "Fix: define it at the top level of a module file and import it (in a notebook, write the "
     "cell to a file with %%writefile my_tasks.py, then `from my_tasks import ...`), or use a "

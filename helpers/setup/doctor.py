@@ -32,6 +32,27 @@ from typing import Any
 
 from helpers.instruments.cpus import usable_cpus
 
+__all__ = [
+    "Check",
+    "INSTALL_HINT",
+    "LAB_EXTENSIONS",
+    "NBGRADER_SERVER_EXTENSIONS",
+    "PACKAGES",
+    "PYTHON_REQUIRES",
+    "REQUIREMENTS",
+    "VALIDATE_PLUGIN",
+    "check_course",
+    "check_package",
+    "check_python",
+    "check_spawned_child",
+    "collect_checks",
+    "extension_checks",
+    "format_report",
+    "run_doctor",
+    "server_extension_check",
+    "settings_check",
+]
+
 # The course's runtime requirements: the same as [project].dependencies in pyproject.toml
 # (tests/test_packaging.py checks that they agree) and as environment.yml for Binder.
 PYTHON_REQUIRES = ">=3.11"

@@ -20,6 +20,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "DISABLED_ON",
+    "OVERRIDES",
+    "app_dir",
+    "install",
+    "main",
+    "page_config_path",
+    "settings_dir",
+]
+
 OVERRIDES: dict[str, Any] = {
     "@jupyterlab/apputils-extension:notification": {
         "checkForUpdates": False,

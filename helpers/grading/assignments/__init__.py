@@ -4,3 +4,5 @@ Who imports this: the graded notebooks' setup cells (``from helpers.grading.assi
 import ...``) and the course's tests. The pool assignment needs nothing beyond
 :mod:`helpers.grading` itself.
 """
+
+__all__ = []

@@ -47,6 +47,25 @@ from helpers.grading.bounded import (
 )
 from helpers.grading.watchdog import Watchdog
 
+__all__ = [
+    "ConsumerRun",
+    "CountedCall",
+    "MEBIBYTE",
+    "PipelineRun",
+    "ProcessReport",
+    "SENTINEL",
+    "Stuck",
+    "bounded_pipeline",
+    "describe_consumers",
+    "describe_exits",
+    "describe_joins",
+    "explain_pipeline",
+    "feed_consumer",
+    "one_mebibyte",
+    "pipeline_report",
+    "trace_pipeline",
+]
+
 #: What tells a consumer to stop: one per consumer, after the items.
 SENTINEL = None
 
