@@ -6,12 +6,16 @@ point is also that the function works under every start method.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import multiprocessing as mp
 import os
+import re
 import sys
 import time
 
 import pytest
+from conftest import ROOT
 
 import helpers
 from helpers.instruments.timeline import busy_cpus
@@ -263,3 +267,59 @@ def test_on_one_cpu_no_more_than_one_cpu_is_busy():
 def test_unknown_strategy_is_refused():
     with pytest.raises(ValueError, match="unknown strategy"):
         sync.count_items("nope", FORK.Value("i", 0), FORK.Lock(), 1, FORK.Barrier(1), None)
+
+
+def test_seconds_per_item_measures_a_small_positive_time():
+    per_item = sync.seconds_per_item(units=40, sample=2_000)
+    assert 0 < per_item < 0.01
+    with pytest.raises(ValueError):
+        sync.seconds_per_item(sample=0)
+
+
+def _lesson_source() -> str:
+    nb = json.loads((ROOT / "notebooks" / "05_synchronisation.ipynb").read_text())
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def _reference_script():
+    path = ROOT / "notebooks" / "reference" / "05_lock_granularity.py"
+    spec = importlib.util.spec_from_file_location("reference_05", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # defines functions only: main() runs under __main__
+    return module
+
+
+def test_lesson_sizes_the_work_from_usable_cpus_and_a_timed_item():
+    """The lesson's timing is sized, not fixed: seconds of work from usable_cpus(), items from
+    one item timed in the kernel, and repeated runs."""
+    source = _lesson_source()
+    assert "cpus = helpers.usable_cpus()" in source
+    assert "WORK_SECONDS = min(cpus, 2)" in source
+    assert "per_item = sync.seconds_per_item(UNITS)" in source
+    assert "ITEMS = round(WORK_SECONDS / workers / per_item)" in source
+    repeats = int(re.search(r"UNITS, REPEATS = (\d+), (\d+)", source).group(2))
+    assert repeats >= 5
+
+
+def test_reference_figure_matches_the_lesson():
+    """The stored reference run used the lesson's workload rule, strategies and counting."""
+    source = _lesson_source()
+    units = int(re.search(r"UNITS, REPEATS = (\d+), (\d+)", source).group(1))
+    script = _reference_script()
+    assert script.UNITS == units
+    ref = json.loads((ROOT / "notebooks" / "reference" / "05_lock_granularity.json").read_text())
+    cpus = ref["machine"]["usable_cpus"]
+    assert cpus >= 2, "the reference must come from a machine with two or more CPUs"
+    assert ref["units_per_item"] == units
+    assert ref["workers"] == max(2, min(cpus, 4))
+    assert ref["work_seconds"] == min(cpus, 2)
+    # (seconds_per_item is stored rounded to the nanosecond)
+    sized = ref["work_seconds"] / ref["workers"] / ref["seconds_per_item"]
+    assert ref["items_per_worker"] == pytest.approx(sized, rel=1e-3)
+    assert list(ref["runs"]) == list(sync.STRATEGIES)
+    expected = ref["repeats"] * ref["workers"] * ref["items_per_worker"]
+    assert ref["counts"] == dict.fromkeys(sync.STRATEGIES, expected)
+    for results in ref["runs"].values():
+        assert len(results) == ref["repeats"] >= 5
+        # never more CPUs busy than the machine had
+        assert all(0 < r["cpu"] <= r["wall"] * cpus + 0.05 for r in results)
