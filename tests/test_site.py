@@ -406,7 +406,9 @@ def test_page_renders_offline_without_errors(site_dir, site_url, site_browser, t
             assignment = rel.split("/")[1]
             for marker in build_site.FORBIDDEN:
                 assert marker not in text, f"{rel} shows {marker!r}"
-            leaked = [line for line in source_solutions(assignment) if plain(line) in plain(text)]
+            secret = source_solutions(assignment)
+            assert secret, f"source/{assignment} has no solution lines to look for"
+            leaked = [line for line in secret if plain(line) in plain(text)]
             assert not leaked, f"{rel} shows lines of the solution or hidden tests: {leaked}"
             assert "raise NotImplementedError()" in text, f"{rel}: the stubs are missing"
             launch = build_site.binder_url(REPO, REF, rel.replace(".html", ".ipynb"))
