@@ -2,7 +2,8 @@
 
 Each submission below is the blank release or the reference answer with cells added that try to
 forge a pass, read the solutions, change the course, outlive grading or exhaust the machine. One
-``nbgrader autograde`` call grades them all, next to an honest reference submission. Expected:
+``nbgrader autograde`` call per course copy (two copies, graded at the same time) grades them
+all, next to an honest reference submission. Expected:
 every submission scores what its honest content deserves (a blank notebook with a trick scores 0),
 no course file changes, no process survives, and the honest reference keeps full marks.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -270,45 +272,83 @@ def _hand_in(course: Course, student: str) -> None:
     nbformat.write(nb, path)
 
 
+class Graded:
+    """The graded class, split over two course copies that were autograded at the same time
+    (half the wall time: many tricks mostly wait for a time limit)."""
+
+    def __init__(self, courses: list[Course], where: dict[str, Course]) -> None:
+        self.courses = courses
+        self.where = where
+        self.changed: list[str] = []
+        self.hacks: list[Path] = []
+        self.leftover: list[str] = []
+        self.results: list[object] = []
+
+    def root_of(self, student: str) -> Path:
+        return self.where[student].root
+
+    def max_scores(self, assignment: str, notebook: str) -> dict[str, float]:
+        return self.courses[0].max_scores(assignment, notebook)
+
+    def scores(self, assignment: str, student: str, notebook: str) -> dict[str, float]:
+        return self.where[student].scores(assignment, student, notebook)
+
+    def messages(self, assignment: str, student: str, notebook: str) -> dict[str, str]:
+        return self.where[student].messages(assignment, student, notebook)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Hand in every hostile submission, then autograde them all in one nbgrader call."""
+    """Hand in every hostile submission, then autograde them, in two course copies at once."""
     tag = new_tag("hostile")
-    course = Course.copy_of_repo(tmp_path_factory.mktemp("course"), env={TAG: tag})
-    course.generate(ASSIGNMENT)
-    for student in CATALOGUE:
-        _hand_in(course, student)
-    # Two broken hand-ins: a notebook that is not JSON, and one under the wrong name.
-    broken = course.root / "submitted" / "malformed" / ASSIGNMENT
-    broken.mkdir(parents=True)
-    (broken / f"{NB}.ipynb").write_text("this is not a notebook {")
-    misnamed = course.submit(ASSIGNMENT, "misnamed", NB)
-    (misnamed / f"{NB}.ipynb").rename(misnamed / "Pool (1).ipynb")
+    students = [*CATALOGUE, "malformed", "misnamed"]
+    courses, where = [], {}
+    for i, half in enumerate([students[0::2], students[1::2]]):
+        course = Course.copy_of_repo(tmp_path_factory.mktemp(f"course{i}"), env={TAG: tag})
+        course.generate(ASSIGNMENT)
+        for student in half:
+            where[student] = course
+            if student == "malformed":  # a notebook that is not JSON
+                broken = course.root / "submitted" / "malformed" / ASSIGNMENT
+                broken.mkdir(parents=True)
+                (broken / f"{NB}.ipynb").write_text("this is not a notebook {")
+            elif student == "misnamed":  # a notebook under the wrong name
+                misnamed = course.submit(ASSIGNMENT, "misnamed", NB)
+                (misnamed / f"{NB}.ipynb").rename(misnamed / "Pool (1).ipynb")
+            else:
+                _hand_in(course, student)
+        courses.append(course)
 
-    watched = [course.root / "source", course.root / "nbgrader_config.py"]
+    watched = [path for c in courses for path in (c.root / "source", c.root / "nbgrader_config.py")]
     before = _digest(watched)
-    result = nbgrader(
-        "autograde",
-        ASSIGNMENT,
-        "--force",
-        "--TrustedExecute.timeout=20",
-        cwd=course.root,
-        env={TAG: tag},
-    )
+
+    def autograde(course: Course):
+        return nbgrader(
+            "autograde",
+            ASSIGNMENT,
+            "--force",
+            "--TrustedExecute.timeout=20",
+            cwd=course.root,
+            env={TAG: tag},
+        )
+
+    with ThreadPoolExecutor(len(courses)) as pool:
+        results = list(pool.map(autograde, courses))
     after = _digest(watched)
-    course.changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    graded = Graded(courses, where)
+    graded.changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
     # The installed package is shared with the rest of the repository: look for the trick's
     # own mark in it (other edits to it are not the submission's), and undo only that.
-    course.changed += _marked(ROOT / "helpers")
-    course.hacks = [p for p in _site_hacks() if p.exists()]
+    graded.changed += _marked(ROOT / "helpers")
+    graded.hacks = [p for p in _site_hacks() if p.exists()]
     for path in _marked(ROOT / "helpers"):
         text = Path(path).read_text().replace(MARK, "")
         Path(path).write_text(text)
-    for hack in course.hacks:
+    for hack in graded.hacks:
         hack.unlink()
-    course.result = result
-    course.leftover = leftover_processes(tag, grace=10)
-    return course
+    graded.results = results
+    graded.leftover = leftover_processes(tag, grace=10)
+    return graded
 
 
 def test_grading_is_sandboxed_where_required():
@@ -359,7 +399,13 @@ def test_the_forged_records_are_named(graded):
 
 
 def test_a_stopped_cell_is_explained_in_the_autograded_notebook(graded):
-    path = graded.root / "autograded" / "os_exit_reference" / ASSIGNMENT / f"{NB}.ipynb"
+    path = (
+        graded.root_of("os_exit_reference")
+        / "autograded"
+        / "os_exit_reference"
+        / ASSIGNMENT
+        / f"{NB}.ipynb"
+    )
     nb = nbformat.read(path, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert any("ended the grader's process" in e["evalue"] for e in errors)
@@ -368,10 +414,22 @@ def test_a_stopped_cell_is_explained_in_the_autograded_notebook(graded):
 def test_the_sandbox_hides_solutions_and_course_files(graded):
     if not sandbox_status().isolated:
         pytest.skip("no sandbox here")
-    path = graded.root / "autograded" / "reads_solutions" / ASSIGNMENT / f"{NB}.ipynb"
+    path = (
+        graded.root_of("reads_solutions")
+        / "autograded"
+        / "reads_solutions"
+        / ASSIGNMENT
+        / f"{NB}.ipynb"
+    )
     text = path.read_text()
     assert "stolen: 0" in text
-    path = graded.root / "autograded" / "rewrites_course" / ASSIGNMENT / f"{NB}.ipynb"
+    path = (
+        graded.root_of("rewrites_course")
+        / "autograded"
+        / "rewrites_course"
+        / ASSIGNMENT
+        / f"{NB}.ipynb"
+    )
     text = path.read_text()
     # The course folder is an empty, private tmpfs in the sandbox: writing there changes nothing
     # outside. The package and site-packages are mounted read-only: every write is refused.
