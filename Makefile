@@ -120,7 +120,7 @@ site: $(SITE_STAMP)
 
 # Never touches workspace/: the learner's answers are removed only by clean-workspace.
 clean:
-	rm -rf $(VENV) .venv-* gradebook.db submitted autograded feedback .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-* _build gradebook.db submitted autograded feedback .pytest_cache .ruff_cache .mypy_cache
 	find . -path ./workspace -prune -o -name __pycache__ -prune -exec rm -rf {} +
 
 FORCE ?=
