@@ -10,9 +10,12 @@ tasks (start-up is excluded from both):
   0.1 s for a Cancel, a timing record per task, a progress bar;
 - **plain**: ``pool.map(count_primes, tasks)``.
 
-``--repeat`` interleaved rounds; the overhead is the explorer's median over the plain median,
-minus one (the goal is 5 % or less). The whole press of Run (start-up, pass and drawing) is
-reported beside it.
+``--repeat`` interleaved rounds (which side goes first alternates). The overhead is the median
+over the rounds of ``explorer pass / plain pass - 1``, paired round by round as lesson 09 pairs
+its speedups (the goal is 5 % or less); the ratio of the two medians and of the two fastest runs
+are printed beside it, and so is the whole press of Run (start-up, plain loop, pass, drawing).
+Before each timed pass both sides run ``gc.collect()``, as the explorer does, so that garbage
+left by earlier figures is not collected while the clock runs.
 
     python benchmarks/explorer_overhead.py
     python benchmarks/explorer_overhead.py --repeat 9
@@ -24,6 +27,7 @@ behind it. Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing as mp
 import os
 import platform
@@ -56,6 +60,7 @@ def plain_pass(ctx: mp.context.BaseContext, settings: Settings) -> tuple[float, 
     begin = time.perf_counter()
     with ctx.Pool(settings.workers) as pool:
         pool.map_async(whoami, range(settings.workers), chunksize=1).get(TIMEOUT)
+        gc.collect()  # as the explorer does before each timed pass
         t0 = time.perf_counter()
         pool.map_async(count_primes, tasks, chunksize=settings.chunksize).get(TIMEOUT)
         seconds = time.perf_counter() - t0
@@ -66,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=40_000, help="count_primes limit per task")
     parser.add_argument("--tasks", type=int, default=32, help="number of equal tasks")
-    parser.add_argument("--repeat", type=int, default=7, help="interleaved rounds (median)")
+    parser.add_argument("--repeat", type=int, default=11, help="interleaved rounds (median)")
     args = parser.parse_args()
     if args.repeat < 1 or args.tasks < 1 or args.limit < 1:
         parser.error("--repeat, --tasks and --limit must be at least 1")
@@ -82,30 +87,35 @@ def main() -> None:
     plain_pass(ctx, settings)
     explored, plain, explored_whole, plain_whole = [], [], [], []
     try:
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            run = explorer.run(settings, wait=True, timeout=TIMEOUT)
-            explored_whole.append(time.perf_counter() - t0)
-            if run is None or not run.complete:
-                raise SystemExit(f"the explorer's run did not complete: {run and run.error}")
-            explored.append(run.pooled[0])
-            seconds, whole = plain_pass(ctx, settings)
-            plain.append(seconds)
-            plain_whole.append(whole)
+        for i in range(args.repeat):
+            for side in ("explorer", "plain") if i % 2 == 0 else ("plain", "explorer"):
+                if side == "plain":  # the order alternates, so neither side always goes first
+                    seconds, whole = plain_pass(ctx, settings)
+                    plain.append(seconds)
+                    plain_whole.append(whole)
+                    continue
+                t0 = time.perf_counter()
+                run = explorer.run(settings, wait=True, timeout=TIMEOUT)
+                explored_whole.append(time.perf_counter() - t0)
+                if run is None or not run.complete:
+                    raise SystemExit(f"the explorer's run did not complete: {run and run.error}")
+                explored.append(run.pooled[0])
     finally:
         explorer.close()
     load_after = load_average()
 
-    overhead = statistics.median(explored) / statistics.median(plain) - 1
+    ratios = [e / p - 1 for e, p in zip(explored, plain, strict=True)]
+    overhead = statistics.median(ratios)  # paired rounds, as the speedups of lesson 09
     print(f"explorer overhead: {overhead * 100:.1f}%")
     print(f"  workload: {args.tasks} x count_primes({args.limit:,}), Pool({cpus}), chunksize 1, "
           f"{ctx.get_start_method()}")  # fmt: skip
     print(f"  explorer pass (imap_unordered, records, progress): {spread(explored)}")
     print(f"  plain pool.map pass: {spread(plain)}")
-    ratios = [e / p - 1 for e, p in zip(explored, plain, strict=True)]
+    print(f"  overhead per round: {', '.join(f'{r * 100:+.1f}%' for r in ratios)}")
+    print(f"  overhead = median of the rounds' (explorer / plain - 1); ratio of the medians: "
+          f"{(statistics.median(explored) / statistics.median(plain) - 1) * 100:+.1f}%")  # fmt: skip
     best = min(explored) / min(plain) - 1
     print(f"  from the fastest run of each (least disturbed by other programs): {best * 100:+.1f}%")
-    print(f"  overhead per round: {', '.join(f'{r * 100:+.1f}%' for r in ratios)}")
     print(
         f"  whole press of Run (start-up, plain loop, pass, drawing): {spread(explored_whole)}; "
         f"plain pool start-up and map: {spread(plain_whole)}"

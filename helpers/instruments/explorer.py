@@ -33,6 +33,7 @@ worker started by spawn or forkserver finds the task quickly.
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import math
@@ -741,6 +742,7 @@ class PerformanceExplorer:
             passes = []
             for _ in range(s.repeats):  # interleaved rounds: the loop, then the pool
                 tick("plain loop", 0)
+                gc.collect()  # old garbage (earlier figures) is not collected while timing
                 seconds = serial_loop(s, cancel)  # here, in the kernel's thread
                 if seconds is None:
                     result.cancelled = True
@@ -749,6 +751,7 @@ class PerformanceExplorer:
                 tick("plain loop", s.tasks)
 
                 records: list[TaskRecord] = []
+                gc.collect()
                 start = time.perf_counter()
                 # one message per chunk of tasks; answers in the order they finish
                 answers = pool.imap_unordered(explorer_chunk, make_chunks(s))
