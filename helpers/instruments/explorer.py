@@ -397,10 +397,10 @@ def explain(run: ExplorerRun) -> list[str]:
                 f"Load imbalance: {uneven}; the pool was done only when the busiest one was. "
                 "Smaller chunks share the work out better."
             )
-        elif s.workers <= cpus:
+        elif s.workers <= cpus and task_ms >= 5:
             lines.append(
                 f"Uneven shares: {uneven}. With chunksize 1 a free worker takes the next task, "
-                "so a worker that got less CPU time (other programs were using it) ran fewer."
+                "so a worker that was slowed down (another program took its CPU) ran fewer."
             )
     if s.arg_bytes:
         share = run.transfer / (run.transfer + run.task_seconds)
