@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from dask_cli import dask_cli_cluster  # noqa: E402
-from nbgrader_harness import Course  # noqa: E402
+from support.dask_cli import dask_cli_cluster  # noqa: E402
+from support.nbgrader_harness import Course  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

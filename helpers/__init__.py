@@ -50,9 +50,11 @@ __version__ = "0.1.0"
 __all__ = [
     "ChildOutput",
     "NotSpawnSafeError",
+    "PerformanceExplorer",
     "TaskRecord",
     "Timed",
     "check_spawn_safe",
+    "explore",
     "max_concurrency",
     "overlapping_pairs",
     "plot_timeline",
@@ -90,6 +92,10 @@ def __getattr__(name: str) -> Any:
         from helpers.instruments.plots import plot_timeline
 
         return plot_timeline
+    if name in ("explore", "PerformanceExplorer"):  # ipywidgets, only where a widget is shown
+        from helpers.instruments import explorer
+
+        return getattr(explorer, name)
     if name in _MOVED:
         return importlib.import_module(f"{_MOVED[name]}.{name}")
     raise AttributeError(f"module 'helpers' has no attribute {name!r}")

@@ -1,7 +1,9 @@
-"""Moved to :mod:`helpers.instruments.timeline`; this alias keeps the old import path working."""
+"""The old name of :mod:`helpers.instruments.timeline`, kept so notebooks copied from an older
+release (``from helpers.timeline import processes_used``) still run. New code imports
+:mod:`helpers.instruments.timeline` (or the same names from :mod:`helpers`).
 
-import sys
+Deliberately a re-export, not a copy.
+"""
 
-from helpers.instruments import timeline as _moved
-
-sys.modules[__name__] = _moved
+from helpers.instruments.timeline import *  # noqa: F403
+from helpers.instruments.timeline import __all__ as __all__

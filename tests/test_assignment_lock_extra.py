@@ -15,7 +15,7 @@ import uuid
 import nbformat
 import pytest
 from conftest import ROOT
-from nbgrader_harness import ASSIGNMENTS, load_spec
+from support.nbgrader_harness import ASSIGNMENTS, load_spec
 
 from helpers.grading import run_bounded
 from helpers.grading.assignments.lock import deposit_race

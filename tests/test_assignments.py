@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import ROOT, TAG, leftover_processes, new_tag
-from nbgrader_harness import Catalogue, assignment_names, load_spec, release_drift
+from support.nbgrader_harness import Catalogue, assignment_names, load_spec, release_drift
 
 SPECS = {name: load_spec(name) for name in assignment_names()}
 

@@ -18,18 +18,26 @@ MPCOURSE_REQUIRE_BROWSER=1 (set by .ci/run) makes them fail.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
 from pathlib import Path
 
 import nbformat
-import psutil
 import pytest
-from browser_lab import ROOT, LabServer, chromium_path, copy_course, launch_chromium, snapshot
 from conftest import TAG, leftover_processes, new_tag
-from nbgrader_harness import Course
+from support.browser_lab import (
+    ROOT,
+    LabServer,
+    browser_processes,
+    chromium_path,
+    copy_course,
+    launch_chromium,
+    screenshot,
+    snapshot,
+    unavailable,
+)
+from support.nbgrader_harness import Course
 
 # One JupyterLab and one browser for all these tests: under `pytest -n 3 --dist loadgroup`
 # (make test) the group keeps them on the same worker.
@@ -42,25 +50,6 @@ RELEASED = sorted(
 COURSE_ID = "multiprocessing-course"
 DIALOG = ".jp-Dialog:has(.jp-Dialog-header:has-text('Validation'))"
 ACTIVE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("MPCOURSE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}, and MPCOURSE_REQUIRE_BROWSER=1 requires the browser tests")
-    pytest.skip(reason)
-
-
-def browser_processes() -> dict[int, str]:
-    """Chromium and Playwright driver processes started by this test process."""
-    found = {}
-    for p in psutil.Process().children(recursive=True):
-        try:
-            cmd = " ".join(p.cmdline())
-            if p.status() != psutil.STATUS_ZOMBIE and ("chromium" in cmd or "playwright" in cmd):
-                found[p.pid] = cmd[:120]
-        except psutil.Error:
-            continue
-    return found
 
 
 # -- fixtures ----------------------------------------------------------------------------------
@@ -132,19 +121,6 @@ def page(browser, lab):
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def screenshot(page, tmp_path: Path, name: str) -> Path:
-    """Save a screenshot under the test's tmp_path (and under $MPCOURSE_ARTIFACTS, if set, so that
-    CI can keep it: pytest deletes all but its last three temporary folders)."""
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path))
-    print(f"screenshot: {path}")
-    if os.environ.get("MPCOURSE_ARTIFACTS"):
-        keep = Path(os.environ["MPCOURSE_ARTIFACTS"]) / "browser" / f"{tmp_path.name}-{name}.png"
-        keep.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, keep)
-    return path
 
 
 def open_in_lab(page, lab: LabServer, path: str = "") -> None:

@@ -11,16 +11,19 @@ skips, unless MPCOURSE_REQUIRE_BROWSER=1 makes it fail.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from pathlib import Path
 
 import nbformat
-import psutil
 import pytest
-from browser_lab import LabServer, chromium_path, launch_chromium
 from conftest import TAG, leftover_processes, new_tag
+from support.browser_lab import (
+    LabServer,
+    browser_processes,
+    chromium_path,
+    launch_chromium,
+    screenshot,
+    unavailable,
+)
 
 # The same group as tests/test_browser.py: one browser test at a time on a small machine.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -30,36 +33,6 @@ ACTIVE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 SETUP = """from helpers.instruments.explorer import Settings, explore
 
 explorer = explore(Settings(workers=1, limit=2_000, tasks=8, repeats=1))"""
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("MPCOURSE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}, and MPCOURSE_REQUIRE_BROWSER=1 requires the browser tests")
-    pytest.skip(reason)
-
-
-def browser_processes() -> dict[int, str]:
-    """Chromium and Playwright driver processes started by this test process."""
-    found = {}
-    for p in psutil.Process().children(recursive=True):
-        try:
-            cmd = " ".join(p.cmdline())
-            if p.status() != psutil.STATUS_ZOMBIE and ("chromium" in cmd or "playwright" in cmd):
-                found[p.pid] = cmd[:120]
-        except psutil.Error:
-            continue
-    return found
-
-
-def screenshot(page, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")
-    if os.environ.get("MPCOURSE_ARTIFACTS"):
-        keep = Path(os.environ["MPCOURSE_ARTIFACTS"]) / "browser" / f"{tmp_path.name}-{name}.png"
-        keep.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, keep)
-    return path
 
 
 @pytest.fixture
@@ -149,7 +122,7 @@ def test_move_a_slider_press_run_and_the_plot_updates(lab_with_explorer, tmp_pat
             )
             assert stderr.count() == 0, "a cell wrote to stderr"
             panel.scroll_into_view_if_needed()
-            screenshot(page, tmp_path, "explorer-after-run")
+            screenshot(page, tmp_path, "explorer-after-run", full_page=True)
         finally:
             chromium.close()
     deadline = time.monotonic() + 10

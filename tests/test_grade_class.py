@@ -22,8 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import TAG, leftover_processes, new_tag
-from dask_cli import dask_cli_cluster
-from nbgrader_harness import Course, nbgrader
+from support.dask_cli import dask_cli_cluster
+from support.nbgrader_harness import Course, nbgrader
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grade_class"), pytest.mark.timeout(900)]
 

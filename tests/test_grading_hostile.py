@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, TAG, leftover_processes, new_tag
-from nbgrader_harness import Course, nbgrader
+from support.nbgrader_harness import Course, nbgrader
 
 from helpers.grading.sandbox import sandbox_status
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbgrader_harness import release_drift, strip_solution_markers
+from support.nbgrader_harness import release_drift, strip_solution_markers
 
 
 def test_release_drift_finds_changed_missing_and_extra_files(tmp_path):

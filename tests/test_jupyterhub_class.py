@@ -24,17 +24,16 @@ cached in /var/cache/mpcourse-hub ($MPCOURSE_HUB_CACHE); after that the test tak
 from __future__ import annotations
 
 import csv
-import os
 import secrets
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from browser_lab import chromium_path, launch_chromium
 from conftest import leftover_processes
 from hub import hubclass
-from nbgrader_harness import Course
+from support.browser_lab import chromium_path, launch_chromium, unavailable
+from support.nbgrader_harness import Course
 from test_browser import ACTIVE_NOTEBOOK, browser_processes, screenshot, validate
 
 pytestmark = [
@@ -49,22 +48,21 @@ SUCCESS = "Success! Your notebook passes all the tests."
 LIST = "#nbgrader-assignment-list"
 
 
-def unavailable(reason: str) -> None:
-    if os.environ.get("MPCOURSE_REQUIRE_HUB") == "1":
-        pytest.fail(f"{reason}, and MPCOURSE_REQUIRE_HUB=1 requires the JupyterHub class test")
-    pytest.skip(reason)
-
-
 # Like test_browser.py's playwright_api, deliberately: this one skips (or fails) by the hub's own
 # rule, MPCOURSE_REQUIRE_HUB, and lives for this module only.
 @pytest.fixture(scope="module")
 def sync_playwright():
     if chromium_path() is None:
-        unavailable("Debian's chromium is not installed (apt-get install chromium)")
+        unavailable(
+            "Debian's chromium is not installed (apt-get install chromium)", "MPCOURSE_REQUIRE_HUB"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        unavailable("playwright is not installed (python -m pip install -e '.[test]')")
+        unavailable(
+            "playwright is not installed (python -m pip install -e '.[test]')",
+            "MPCOURSE_REQUIRE_HUB",
+        )
     return sync_playwright
 
 
@@ -72,12 +70,14 @@ def sync_playwright():
 def classroom(sync_playwright, tmp_path_factory):
     """The class and its running hub; afterwards: nothing left running, the users removed."""
     if missing := hubclass.missing_requirements():
-        unavailable("cannot run a JupyterHub class here: " + "; ".join(missing))
+        unavailable(
+            "cannot run a JupyterHub class here: " + "; ".join(missing), "MPCOURSE_REQUIRE_HUB"
+        )
     try:
         proxy = hubclass.ensure_proxy()
         bin_dir = hubclass.class_env()
     except (RuntimeError, OSError) as exc:
-        unavailable(f"cannot install the class's software: {exc}")
+        unavailable(f"cannot install the class's software: {exc}", "MPCOURSE_REQUIRE_HUB")
     tag = f"hub-{secrets.token_hex(4)}"
     room = hubclass.ClassRoom.create(tag, bin_dir)
     hub = None

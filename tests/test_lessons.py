@@ -8,7 +8,7 @@ import os
 
 import pytest
 from conftest import ROOT, START_METHODS, TAG, leftover_processes, new_tag
-from notebook_runner import run_notebook, stderr_outputs
+from support.notebook_runner import run_notebook, stderr_outputs
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

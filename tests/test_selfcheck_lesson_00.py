@@ -6,7 +6,7 @@ import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.pool import ThreadPool
 
-from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
+from support.selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers import timed, usable_cpus
 from helpers.selfcheck import lesson_00

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
-from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
+from support.selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck.lesson_01 import check_exit_codes, check_stop_within
 from helpers.tasks.processes import sleep_then_exit

@@ -6,7 +6,7 @@ import functools
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 
-from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
+from support.selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck import lesson_02
 from helpers.tasks import startmethods

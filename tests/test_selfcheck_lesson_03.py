@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 
-from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
+from support.selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 import helpers
 from helpers import timed

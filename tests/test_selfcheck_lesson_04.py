@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
-from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
+from support.selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck.lesson_04 import check_shout_all, check_squares_by_consumers
 from helpers.tasks import ipc, workers

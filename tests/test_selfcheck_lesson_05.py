@@ -7,7 +7,7 @@ forks, so functions defined here work whatever the start method of the workers t
 
 from __future__ import annotations
 
-from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
+from support.selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck import lesson_05
 from helpers.tasks import sync

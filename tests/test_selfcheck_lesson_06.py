@@ -12,7 +12,7 @@ from multiprocessing.managers import SharedMemoryManager
 
 import numpy as np
 import pytest
-from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
+from support.selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck import lesson_06
 from helpers.tasks import shared

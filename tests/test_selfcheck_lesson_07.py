@@ -6,7 +6,7 @@ child-side functions come from helpers.tasks.managed). The checks run them throu
 
 from __future__ import annotations
 
-from selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
+from support.selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 from helpers.selfcheck import lesson_07
 from helpers.tasks import managed

@@ -11,7 +11,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing.pool import ThreadPool
 
-from selfcheck_cases import Case, accepts, rejects, selfcheck_test, worked_solution
+from support.selfcheck_cases import Case, accepts, rejects, selfcheck_test, worked_solution
 
 import helpers
 from helpers.selfcheck import lesson_08 as check

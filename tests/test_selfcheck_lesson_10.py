@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from distributed import Client, as_completed, wait
-from selfcheck_cases import accepts, params, rejects, worked_solution
+from support.selfcheck_cases import accepts, params, rejects, worked_solution
 
 import helpers
 from helpers.selfcheck import lesson_10

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_lab import chromium_path, launch_chromium
 from conftest import ROOT
+from support.browser_lab import chromium_path, launch_chromium, screenshot, unavailable
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_site  # noqa: E402
@@ -210,12 +210,6 @@ def test_staging_refuses_a_released_notebook_with_a_solution(tmp_path):
 # -- the built site in a browser ---------------------------------------------------------------
 
 
-def unavailable(reason: str, variable: str) -> None:
-    if os.environ.get(variable) == "1":
-        pytest.fail(f"{reason}, and {variable}=1 requires the site tests")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def site_dir() -> Path:
     site = Path(os.environ.get("MPCOURSE_SITE", ROOT / "_build" / "site"))
@@ -276,17 +270,6 @@ def local_target(site: Path, url: str, base: str) -> tuple[Path, str]:
     if rel == "" or rel.endswith("/"):
         target = target / "index.html"
     return target, urllib.parse.unquote(parts.fragment)
-
-
-def screenshot(page, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
-    print(f"screenshot: {path}")
-    if os.environ.get("MPCOURSE_ARTIFACTS"):
-        keep = Path(os.environ["MPCOURSE_ARTIFACTS"]) / "site" / f"{name}.png"
-        keep.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, keep)
-    return path
 
 
 def plain(text: str) -> str:
@@ -431,7 +414,7 @@ def test_page_renders_offline_without_errors(site_dir, site_url, site_browser, t
                 page.wait_for_timeout(300)
             else:
                 page.evaluate("window.scrollTo(0, 0)")
-            screenshot(page, tmp_path, SHOTS[rel])
+            screenshot(page, tmp_path, SHOTS[rel], folder="site")
         assert not blocked, f"{rel} asked the network for {blocked}: the site must work offline"
     finally:
         context.close()

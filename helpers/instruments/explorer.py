@@ -3,7 +3,7 @@ or slow.
 
 :class:`PerformanceExplorer` is a small ipywidgets panel. Its controls set the pool size
 (``workers``, up to past :func:`helpers.usable_cpus`), the ``chunksize``, the CPU work of each task
-(fixed work: :func:`helpers.workers.count_primes` up to a chosen limit), the size of the argument
+(fixed work: :func:`helpers.tasks.workers.count_primes` up to a chosen limit), the size of the argument
 sent with each task, the number of tasks, the number of repeats and the start method. **Run**
 starts a fresh ``ctx.Pool(workers)`` and times its start-up apart, then ``repeats`` interleaved
 rounds of:
@@ -334,7 +334,7 @@ class ExplorerRun:
 
 def fit_parallel_fraction(runs: list[ExplorerRun], cpus: int) -> float | None:
     """Amdahl's parallel fraction ``p`` implied by the runs with 2 to ``cpus`` workers (median of
-    each run's :func:`helpers.perf.parallel_fraction`), or None when no run can say anything
+    each run's :func:`helpers.instruments.perf.parallel_fraction`), or None when no run can say anything
     about it (one CPU, or only runs with one worker or more workers than CPUs)."""
     from helpers.instruments.perf import parallel_fraction
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = Path(__file__).resolve().parent / "assignments"
+ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = Path(__file__).resolve().parents[1] / "assignments"
 BIN = Path(sys.executable).parent
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_MARKERS = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")

@@ -28,7 +28,7 @@ from typing import Any
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -268,3 +268,44 @@ class LabServer:
             if not alive or time.monotonic() > deadline:
                 return alive
             time.sleep(0.2)
+
+
+# --- shared by the browser tests (test_browser, test_browser_explorer, test_site, the hub) -------
+
+
+def unavailable(reason: str, variable: str = "MPCOURSE_REQUIRE_BROWSER") -> None:
+    """Skip the test for ``reason``; fail it instead when CI requires it (``variable=1``)."""
+    import pytest
+
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{reason}, and {variable}=1 requires this test")
+    pytest.skip(reason)
+
+
+def browser_processes() -> dict[int, str]:
+    """Chromium and Playwright driver processes started by this test process."""
+    found = {}
+    for p in psutil.Process().children(recursive=True):
+        try:
+            cmd = " ".join(p.cmdline())
+            if p.status() != psutil.STATUS_ZOMBIE and ("chromium" in cmd or "playwright" in cmd):
+                found[p.pid] = cmd[:120]
+        except psutil.Error:
+            continue
+    return found
+
+
+def screenshot(
+    page: Any, tmp_path: Path, name: str, folder: str = "browser", full_page: bool = False
+) -> Path:
+    """Save a screenshot under the test's tmp_path, and under $MPCOURSE_ARTIFACTS/<folder>/ if
+    that is set, so that CI can keep it (pytest deletes all but its last three temporary
+    folders)."""
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    print(f"screenshot: {path}")
+    if os.environ.get("MPCOURSE_ARTIFACTS"):
+        keep = Path(os.environ["MPCOURSE_ARTIFACTS"]) / folder / f"{tmp_path.name}-{name}.png"
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, keep)
+    return path

@@ -110,7 +110,7 @@ def worked_solution(lesson: str, name: str, names: dict[str, Any], **extra: Any)
     """
     import nbformat
 
-    path = Path(__file__).resolve().parent.parent / "notebooks" / f"{lesson}.ipynb"
+    path = Path(__file__).resolve().parents[2] / "notebooks" / f"{lesson}.ipynb"
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type != "markdown" or "<summary>Solution</summary>" not in cell.source:
             continue
