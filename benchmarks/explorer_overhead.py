@@ -79,7 +79,11 @@ def main() -> None:
     cpus = usable_cpus()
     ctx = mp.get_context()
     settings = Settings(
-        workers=cpus, limit=args.limit, tasks=args.tasks, repeats=1, method=ctx.get_start_method()
+        workers=cpus,
+        limit=args.limit,
+        tasks=args.tasks,
+        repeats=1,
+        start_method=ctx.get_start_method(),
     )
     explorer = PerformanceExplorer(settings)
     load_before = load_average()

@@ -36,12 +36,12 @@ def main() -> None:
         raise SystemExit("a reference figure needs at least 2 usable CPUs; this machine has 1")
     method = mp.get_context().get_start_method()
     before = perf.machine_info()
-    explorer = PerformanceExplorer(Settings(workers=cpus, method=method))
+    explorer = PerformanceExplorer(Settings(workers=cpus, start_method=method))
     runs = []
     try:
         for workers in range(1, 2 * cpus + 1):  # the lesson's starting settings, every pool size
-            runs.append(explorer.run(Settings(workers=workers, method=method), wait=True))
-        slow = Settings(workers=cpus, limit=2_000, arg_bytes=1_000_000, method=method)
+            runs.append(explorer.run(Settings(workers=workers, start_method=method), wait=True))
+        slow = Settings(workers=cpus, limit=2_000, arg_bytes=1_000_000, start_method=method)
         runs.append(explorer.run(slow, wait=True))  # the lesson's slow configuration
     finally:
         explorer.close()

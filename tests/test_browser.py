@@ -30,12 +30,11 @@ from support.browser_lab import (
     ROOT,
     LabServer,
     browser_processes,
-    chromium_path,
     copy_course,
     launch_chromium,
+    playwright_or_skip,
     screenshot,
     snapshot,
-    unavailable,
 )
 from support.nbgrader_harness import Course
 
@@ -59,13 +58,7 @@ ACTIVE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 # and a module fixture would then stop and restart JupyterLab and the browser each time.
 @pytest.fixture(scope="session")
 def playwright_api():
-    if chromium_path() is None:
-        unavailable("Debian's chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed (python -m pip install -e '.[test]')")
-    return sync_playwright
+    return playwright_or_skip()
 
 
 @pytest.fixture(scope="session")

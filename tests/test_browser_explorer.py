@@ -19,10 +19,9 @@ from conftest import TAG, leftover_processes, new_tag
 from support.browser_lab import (
     LabServer,
     browser_processes,
-    chromium_path,
     launch_chromium,
+    playwright_or_skip,
     screenshot,
-    unavailable,
 )
 
 # The same group as tests/test_browser.py: one browser test at a time on a small machine.
@@ -38,12 +37,7 @@ explorer = explore(Settings(workers=1, limit=2_000, tasks=8, repeats=1))"""
 @pytest.fixture
 def lab_with_explorer(tmp_path):
     """JupyterLab serving a folder with one notebook that shows the explorer."""
-    if chromium_path() is None:
-        unavailable("Debian's chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed (python -m pip install -e '.[test]')")
+    sync_playwright = playwright_or_skip()
     root = tmp_path / "course"
     root.mkdir()
     nb = nbformat.v4.new_notebook()

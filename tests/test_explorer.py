@@ -75,7 +75,7 @@ def test_settings_refuse_nonsense():
     with pytest.raises(ValueError):
         Settings(workers=0)
     with pytest.raises(ValueError):
-        Settings(method="teleport")
+        Settings(start_method="teleport")
 
 
 # -- Run, from the widgets ------------------------------------------------------------------
@@ -83,12 +83,12 @@ def test_settings_refuse_nonsense():
 
 @pytest.mark.parametrize("method", START_METHODS)
 def test_run_from_the_widgets_draws_a_timeline_and_adds_a_point(explorer, method):
-    set_controls(explorer, **small(method=method))
+    set_controls(explorer, **small(start_method=method))
     empty_plot = bytes(explorer.speedup_image.value)
     assert explorer.points.value == "points on the plot: 0"
     run = press_run(explorer)
     assert run.complete, explain(run)
-    assert run.settings == Settings(**small(method=method))
+    assert run.settings == Settings(**small(start_method=method))
     assert len(run.records) == 6 and {r.result for r in run.records} == {count_primes(2_000)}
     assert 1 <= len({r.pid for r in run.records}) <= 2
     assert bytes(explorer.timeline_image.value).startswith(PNG)
@@ -101,7 +101,7 @@ def test_run_from_the_widgets_draws_a_timeline_and_adds_a_point(explorer, method
 
 
 def test_a_second_run_adds_a_point_with_its_own_interleaved_rounds(explorer):
-    set_controls(explorer, **small(method="fork", repeats=2))
+    set_controls(explorer, **small(start_method="fork", repeats=2))
     first = press_run(explorer)
     set_controls(explorer, workers=1)
     second = press_run(explorer)
@@ -113,7 +113,7 @@ def test_a_second_run_adds_a_point_with_its_own_interleaved_rounds(explorer):
 
 
 def test_run_returns_at_once_and_the_run_goes_on_in_a_thread(explorer):
-    set_controls(explorer, **small(method="fork", tasks=12, limit=20_000, repeats=2))
+    set_controls(explorer, **small(start_method="fork", tasks=12, limit=20_000, repeats=2))
     explorer.run_button.click()
     assert explorer.running, "Run returned only when the measurement had ended"
     assert explorer.run_button.disabled and not explorer.cancel_button.disabled
@@ -123,7 +123,7 @@ def test_run_returns_at_once_and_the_run_goes_on_in_a_thread(explorer):
 
 
 def test_programmatic_run_returns_the_measurement(explorer):
-    run = explorer.run(Settings(**small(method="fork", arg_bytes=100_000)), wait=True)
+    run = explorer.run(Settings(**small(start_method="fork", arg_bytes=100_000)), wait=True)
     assert run is not None and run.complete
     assert run.transfer > 0, "the cost of sending the argument was measured"
     assert len(run.speedups) == 1 and run.speedup > 0
@@ -134,12 +134,12 @@ def test_programmatic_run_returns_the_measurement(explorer):
 
 
 def long_settings(method: str) -> Settings:
-    return Settings(workers=2, limit=150_000, tasks=64, repeats=5, method=method)
+    return Settings(workers=2, limit=150_000, tasks=64, repeats=5, start_method=method)
 
 
 @pytest.mark.parametrize("method", START_METHODS)
 def test_cancel_in_the_pool_stops_the_run_and_leaves_nothing(explorer, method):
-    settings = Settings(workers=2, limit=20_000, tasks=64, repeats=5, method=method)
+    settings = Settings(workers=2, limit=20_000, tasks=64, repeats=5, start_method=method)
     explorer.run(settings)
     deadline = time.monotonic() + 60
     while explorer.progress.description != "Pool(2)" and time.monotonic() < deadline:

@@ -32,7 +32,7 @@ import nbformat
 import pytest
 from conftest import leftover_processes
 from hub import hubclass
-from support.browser_lab import chromium_path, launch_chromium, unavailable
+from support.browser_lab import launch_chromium, playwright_or_skip, unavailable
 from support.nbgrader_harness import Course
 from test_browser import ACTIVE_NOTEBOOK, browser_processes, screenshot, validate
 
@@ -52,18 +52,7 @@ LIST = "#nbgrader-assignment-list"
 # rule, MPCOURSE_REQUIRE_HUB, and lives for this module only.
 @pytest.fixture(scope="module")
 def sync_playwright():
-    if chromium_path() is None:
-        unavailable(
-            "Debian's chromium is not installed (apt-get install chromium)", "MPCOURSE_REQUIRE_HUB"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable(
-            "playwright is not installed (python -m pip install -e '.[test]')",
-            "MPCOURSE_REQUIRE_HUB",
-        )
-    return sync_playwright
+    return playwright_or_skip("MPCOURSE_REQUIRE_HUB")
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT
-from support.browser_lab import chromium_path, launch_chromium, screenshot, unavailable
+from support.browser_lab import launch_chromium, playwright_or_skip, screenshot, unavailable
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_site  # noqa: E402
@@ -240,16 +240,7 @@ def site_url(site_dir):
 
 @pytest.fixture(scope="session")
 def site_browser(site_dir):
-    if chromium_path() is None:
-        unavailable(
-            "Debian's chromium is not installed (apt-get install chromium)",
-            "MPCOURSE_REQUIRE_BROWSER",
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed", "MPCOURSE_REQUIRE_BROWSER")
-    with sync_playwright() as pw:
+    with playwright_or_skip()() as pw:
         chromium = launch_chromium(pw)
         try:
             yield chromium

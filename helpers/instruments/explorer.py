@@ -144,26 +144,26 @@ class Settings:
     arg_bytes: int = 0
     tasks: int = 24
     repeats: int = 3
-    method: str = field(default_factory=lambda: default_start_method())
+    start_method: str = field(default_factory=lambda: default_start_method())
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.chunksize < 1 or self.tasks < 1 or self.repeats < 1:
             raise ValueError(f"workers, chunksize, tasks and repeats must be at least 1: {self}")
         if self.limit < 0 or self.arg_bytes < 0:
             raise ValueError(f"limit and arg_bytes must not be negative: {self}")
-        if self.method not in mp.get_all_start_methods():
-            raise ValueError(f"unknown start method {self.method!r}")
+        if self.start_method not in mp.get_all_start_methods():
+            raise ValueError(f"unknown start method {self.start_method!r}")
 
     @property
     def workload(self) -> tuple[int, int, int, int, str]:
         """Everything but the pool size: runs that differ only in ``workers`` share Amdahl's fit."""
-        return (self.limit, self.arg_bytes, self.tasks, self.chunksize, self.method)
+        return (self.limit, self.arg_bytes, self.tasks, self.chunksize, self.start_method)
 
     def describe(self) -> str:
         """The settings in words."""
         return (
             f"{self.tasks} x count_primes({self.limit:,}) with {_bytes_label(self.arg_bytes)} "
-            f"each, Pool({self.workers}), chunksize {self.chunksize}, {self.method}"
+            f"each, Pool({self.workers}), chunksize {self.chunksize}, {self.start_method}"
         )
 
 
@@ -466,7 +466,7 @@ def draw_timeline(run: ExplorerRun, ax: Axes) -> Axes:
         ax=ax,
         label_tasks=len(run.records) <= 32,
         title=(
-            f"{s.tasks} tasks, Pool({s.workers}), chunksize {s.chunksize}, {s.method}: "
+            f"{s.tasks} tasks, Pool({s.workers}), chunksize {s.chunksize}, {s.start_method}: "
             f"{run.busy_cpus:.2f} CPUs busy on average ({run.cpus} usable)"
         ),
     )
@@ -597,8 +597,8 @@ class PerformanceExplorer:
             "repeats": w.IntSlider(
                 settings.repeats, 1, 5, description="repeats", style=style, layout=layout
             ),
-            "method": w.Dropdown(
-                options=mp.get_all_start_methods(), value=settings.method,
+            "start_method": w.Dropdown(
+                options=mp.get_all_start_methods(), value=settings.start_method,
                 description="start method", style=style, layout=layout,
             ),
         }  # fmt: skip
@@ -726,7 +726,7 @@ class PerformanceExplorer:
         s = result.settings
         result.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         result.transfer = measure_transfer(s.arg_bytes) if s.arg_bytes else 0.0
-        ctx = mp.get_context(s.method)
+        ctx = mp.get_context(s.start_method)
         begin = time.perf_counter()
         pool = ctx.Pool(s.workers)
         try:

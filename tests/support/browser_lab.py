@@ -309,3 +309,37 @@ def screenshot(
         keep.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, keep)
     return path
+
+
+def playwright_or_skip(variable: str = "MPCOURSE_REQUIRE_BROWSER") -> Any:
+    """Playwright's ``sync_playwright``, or skip (fail when ``variable=1``) without Chromium or
+    Playwright.
+
+    The returned context manager also works after an earlier test in this pytest process left
+    an event loop marked as running in this thread (seen under xdist in a full run): the sync API
+    refuses to start inside a running loop, so the stale mark is put aside meanwhile.
+    """
+    import asyncio
+    import contextlib
+
+    if chromium_path() is None:
+        unavailable("Debian's chromium is not installed (apt-get install chromium)", variable)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (python -m pip install -e '.[test]')", variable)
+
+    @contextlib.contextmanager
+    def session() -> Any:
+        stale = asyncio._get_running_loop()
+        if stale is not None:
+            print(f"an earlier test left {stale!r} marked as running; put aside for Playwright")
+            asyncio._set_running_loop(None)
+        try:
+            with sync_playwright() as pw:
+                yield pw
+        finally:
+            if stale is not None:
+                asyncio._set_running_loop(stale)
+
+    return session
