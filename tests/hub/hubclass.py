@@ -485,7 +485,7 @@ class Hub:
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
-        # The same wait as tests/browser_lab.py's LabServer.start, asked of a hub (deliberate:
+        # The same wait as tests/support/browser_lab.py's LabServer.start, asked of a hub (deliberate:
         # two small servers, each polled by its own API).
         while True:
             try:
