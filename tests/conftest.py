@@ -84,3 +84,15 @@ def new_tag(name: str) -> str:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def plt():
+    """matplotlib's pyplot on the Agg backend (no window); every figure closed afterwards."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as pyplot
+
+    yield pyplot
+    pyplot.close("all")

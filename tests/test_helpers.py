@@ -58,17 +58,6 @@ def ctx(request, no_leftovers):
     return multiprocessing.get_context(request.param)
 
 
-@pytest.fixture
-def plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as pyplot
-
-    yield pyplot
-    pyplot.close("all")
-
-
 def rec(task, pid, start, end, result=None, thread=1):
     return TaskRecord(task=task, result=result, pid=pid, thread=thread, start=start, end=end)
 
