@@ -20,7 +20,7 @@ help:
 	@echo "make test             create .venv, install, run the whole test suite"
 	@echo "make release          regenerate release/ from source/ with nbgrader"
 	@echo "make lint             ruff, then mypy (make typecheck)"
-	@echo "make typecheck        mypy on the modules listed in pyproject.toml [tool.mypy] files"
+	@echo "make typecheck        mypy on the whole helpers package (settings in pyproject.toml)"
 	@echo "make grade A=pool     grade every submission of an assignment in parallel (mpcourse grade)"
 	@echo "make bench            run the benchmarks/*.py (timings; nothing is asserted)"
 	@echo "make reference        re-measure the lessons' reference figures (idle machine, 2+ CPUs)"
@@ -79,7 +79,7 @@ lint: install
 	$(BIN)/ruff format --check helpers tests benchmarks tools
 	$(MAKE) --no-print-directory typecheck
 
-# mypy reads its settings and the list of checked modules from pyproject.toml ([tool.mypy]).
+# mypy reads its settings from pyproject.toml ([tool.mypy]): the whole helpers package.
 typecheck: install
 	$(BIN)/mypy
 
