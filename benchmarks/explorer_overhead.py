@@ -29,29 +29,17 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing as mp
-import os
-import platform
 import statistics
 import time
+
+from bench import add_repeat, load_average, machine_lines, positive_int, spread
 
 from helpers.instruments.cpus import usable_cpus
 from helpers.instruments.explorer import PerformanceExplorer, Settings
 from helpers.tasks.workers import count_primes, whoami
 
 TIMEOUT = 300.0
-
-
-def load_average() -> float | None:
-    """The 1-minute load average, or None where the platform has none."""
-    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
-
-
-def spread(runs: list[float]) -> str:
-    """``median ms (min to max)`` of ``runs`` in seconds."""
-    return (
-        f"{statistics.median(runs) * 1000:.1f} ms (from {min(runs) * 1000:.1f} to "
-        f"{max(runs) * 1000:.1f}, {len(runs)} runs)"
-    )
+MS = (1000, " ms", 1)  # spread() of seconds, in milliseconds to one decimal
 
 
 def plain_pass(ctx: mp.context.BaseContext, settings: Settings) -> tuple[float, float]:
@@ -69,12 +57,12 @@ def plain_pass(ctx: mp.context.BaseContext, settings: Settings) -> tuple[float, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=40_000, help="count_primes limit per task")
-    parser.add_argument("--tasks", type=int, default=32, help="number of equal tasks")
-    parser.add_argument("--repeat", type=int, default=11, help="interleaved rounds (median)")
+    parser.add_argument(
+        "--limit", type=positive_int, default=40_000, help="count_primes limit per task"
+    )
+    parser.add_argument("--tasks", type=positive_int, default=32, help="number of equal tasks")
+    add_repeat(parser, 11, "interleaved rounds")
     args = parser.parse_args()
-    if args.repeat < 1 or args.tasks < 1 or args.limit < 1:
-        parser.error("--repeat, --tasks and --limit must be at least 1")
 
     cpus = usable_cpus()
     ctx = mp.get_context()
@@ -113,23 +101,18 @@ def main() -> None:
     print(f"explorer overhead: {overhead * 100:.1f}%")
     print(f"  workload: {args.tasks} x count_primes({args.limit:,}), Pool({cpus}), chunksize 1, "
           f"{ctx.get_start_method()}")  # fmt: skip
-    print(f"  explorer pass (imap_unordered, records, progress): {spread(explored)}")
-    print(f"  plain pool.map pass: {spread(plain)}")
+    print(f"  explorer pass (imap_unordered, records, progress): {spread(explored, *MS)}")
+    print(f"  plain pool.map pass: {spread(plain, *MS)}")
     print(f"  overhead per round: {', '.join(f'{r * 100:+.1f}%' for r in ratios)}")
     print(f"  overhead = median of the rounds' (explorer / plain - 1); ratio of the medians: "
           f"{(statistics.median(explored) / statistics.median(plain) - 1) * 100:+.1f}%")  # fmt: skip
     best = min(explored) / min(plain) - 1
     print(f"  from the fastest run of each (least disturbed by other programs): {best * 100:+.1f}%")
     print(
-        f"  whole press of Run (start-up, plain loop, pass, drawing): {spread(explored_whole)}; "
-        f"plain pool start-up and map: {spread(plain_whole)}"
+        f"  whole press of Run (start-up, plain loop, pass, drawing): {spread(explored_whole, *MS)}"
+        f"; plain pool start-up and map: {spread(plain_whole, *MS)}"
     )
-    print(
-        f"  cpus: {cpus} usable of {os.cpu_count()} | load average (1 min) before {load_before} "
-        f"after {load_after} | Python {platform.python_version()} | {platform.platform()}"
-    )
-    if load_before is not None and max(load_before, load_after or 0) > cpus:
-        print(f"  NOISY: the load average was above {cpus}: other programs used the CPUs")
+    print("\n".join(machine_lines(cpus, load_before, load_after)))
 
 
 if __name__ == "__main__":

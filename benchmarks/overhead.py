@@ -30,6 +30,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bench import add_repeat, load_average, machine_lines, positive_int
+
 from helpers import usable_cpus
 from helpers.instruments import perf
 from helpers.tasks.workers import count_primes, count_primes_in_range, square, whoami
@@ -118,15 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="pool size (default: helpers.usable_cpus(), at least 2)",
     )
-    parser.add_argument(
-        "--repeat",
-        type=int,
-        default=3,
-        help="runs per measurement; the median is kept (default: 3)",
-    )
+    add_repeat(parser, 3, "runs per measurement")
     parser.add_argument(
         "--tiny-tasks",
-        type=int,
+        type=positive_int,
         default=5_000,
         help="number of tiny tasks for the per-message cost (default: 5000)",
     )
@@ -148,8 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [m for m in methods if m not in available]
     if unknown or not methods:
         parser.error(f"unknown start method(s) {unknown}; this platform has {available}")
-    if args.repeat < 1 or args.tiny_tasks < 1 or args.payload_mb <= 0:
-        parser.error("--repeat, --tiny-tasks and --payload-mb must be positive")
+    if args.payload_mb <= 0:
+        parser.error("--payload-mb must be positive")
     workers = args.workers or max(2, usable_cpus())
     payload = int(args.payload_mb * 1e6)
     parts = [k for k in (workers, 100, 1_000, 10_000) if k <= args.stop]
@@ -158,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Pool({workers}) | usable CPUs {usable_cpus()} | median of {args.repeat} runs | "
         f"methods: {', '.join(methods)}"
     )
+    load_before = load_average()
     results = {}
     for method in methods:
         print(f"measuring {method} ...", flush=True)
@@ -165,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             method, workers, args.repeat, args.tiny_tasks, payload, args.stop, parts
         )
 
+    load_after = load_average()
     fastest = min(r["startup"] for r in results.values())
     print(f"\n1. Start-up of Pool({workers}), until every worker answered once")
     print(f"{'method':>11} {'ms':>9} {'x fastest':>10}")
@@ -197,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "\nall: once the workers run, every method sends tasks the same way (pickles"
         "\nthrough pipes). Timings vary from run to run: read the ratios, not the decimals."
     )
+    print("\n".join(machine_lines(usable_cpus(), load_before, load_after)))
     return 0
 
 

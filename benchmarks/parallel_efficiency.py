@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
-import platform
 import statistics
 import time
+
+from bench import add_repeat, load_average, machine_lines, positive_int, spread
 
 from helpers.instruments.cpus import usable_cpus
 from helpers.tasks.workers import count_primes, whoami
@@ -31,27 +31,16 @@ from helpers.tasks.workers import count_primes, whoami
 TIMEOUT = 300.0
 
 
-def load_average() -> float | None:
-    """The 1-minute load average, or None where the platform has none."""
-    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
-
-
-def spread(runs: list[float], scale: float = 1.0, unit: str = "") -> str:
-    """``median (min to max)`` of ``runs``, times ``scale``."""
-    return (
-        f"{statistics.median(runs) * scale:.3f}{unit} "
-        f"(from {min(runs) * scale:.3f} to {max(runs) * scale:.3f}, {len(runs)} runs)"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=120_000, help="count_primes limit per task")
-    parser.add_argument("--tasks-per-cpu", type=int, default=4, help="equal tasks per usable CPU")
-    parser.add_argument("--repeat", type=int, default=7, help="interleaved rounds (median)")
+    parser.add_argument(
+        "--limit", type=positive_int, default=120_000, help="count_primes limit per task"
+    )
+    parser.add_argument(
+        "--tasks-per-cpu", type=positive_int, default=4, help="equal tasks per usable CPU"
+    )
+    add_repeat(parser, 7, "interleaved rounds")
     args = parser.parse_args()
-    if args.repeat < 1 or args.tasks_per_cpu < 1 or args.limit < 1:
-        parser.error("--repeat, --tasks-per-cpu and --limit must be at least 1")
 
     cpus = usable_cpus()
     tasks = [args.limit] * (args.tasks_per_cpu * cpus)
@@ -86,14 +75,9 @@ def main() -> None:
     best = min(serial) / min(pooled) / cpus
     print(f"  from the fastest run of each (least disturbed by other programs): {best:.2f}")
     print(f"  pool start-up ({ctx.get_start_method()}), not counted: {startup * 1000:.0f} ms")
-    print(
-        f"  cpus: {cpus} usable of {os.cpu_count()} | load average (1 min) before {load_before} "
-        f"after {load_after} | Python {platform.python_version()} | {platform.platform()}"
-    )
     if cpus == 1:
         print("  one usable CPU: no speedup is possible, so this is the pool's cost, not a speedup")
-    if load_before is not None and max(load_before, load_after or 0) > cpus:
-        print(f"  NOISY: the load average was above {cpus}: other programs used the CPUs")
+    print("\n".join(machine_lines(cpus, load_before, load_after)))
 
 
 if __name__ == "__main__":

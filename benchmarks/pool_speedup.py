@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import statistics
 import time
 from collections.abc import Sequence
+
+from bench import add_repeat, load_average, machine_lines, positive_int
 
 from helpers import usable_cpus
 from helpers.tasks.workers import count_primes, whoami
@@ -39,13 +40,6 @@ def parse_sizes(text: str) -> list[int]:
     if not sizes or any(n < 0 for n in sizes):
         raise argparse.ArgumentTypeError("--sizes needs at least one non-negative integer")
     return sizes
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
 
 
 def serial_run(sizes: Sequence[int]) -> tuple[float, list[int]]:
@@ -98,12 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=parse_sizes(DEFAULT_SIZES),
         help="comma-separated limits, one task each (default: 16 limits from 60000 to 180000)",
     )
-    parser.add_argument(
-        "--repeat",
-        type=positive_int,
-        default=5,
-        help="interleaved rounds (serial run, pooled run) per pool size (default: 5)",
-    )
+    add_repeat(parser, 5, "interleaved rounds (serial run, pooled run) per pool size")
     parser.add_argument(
         "--max-workers",
         type=positive_int,
@@ -144,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" | {args.repeat} rounds | start method {ctx.get_start_method()} | usable CPUs {cpus}"
     )
 
+    load_before = load_average()
     _, expected = serial_run(args.sizes)  # warm-up of the loop, and the reference answers
     print(
         f"\n{'run':>10} {'start-up s':>11} {'serial s':>9} {'pool s':>8} "
@@ -173,10 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         " speedup / workers.\nExpect it to stop growing at the usable CPUs, and to stay below"
         " them on a busy machine; a wide min-max range means the machine was busy."
     )
-    try:
-        print(f"load average now: {os.getloadavg()[0]:.1f} on {cpus} usable CPU(s)")
-    except (AttributeError, OSError):
-        pass
+    print("\n".join(machine_lines(cpus, load_before, load_average())))
 
     if args.plot:
         import matplotlib
