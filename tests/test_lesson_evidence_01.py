@@ -40,6 +40,17 @@ def run(ctx, target, *args, timeout=20.0, **kwargs):
     return p
 
 
+def assert_terminate_is_ignored_but_kill_is_not(p, grace: float) -> None:
+    """``p`` (which ignores SIGTERM) is still alive ``grace`` seconds after terminate(), and
+    kill() ends it with SIGKILL."""
+    p.terminate()
+    p.join(grace)
+    assert p.is_alive()
+    p.kill()
+    p.join(10)
+    assert p.exitcode == -signal.SIGKILL
+
+
 def test_return_value_is_lost_only_the_exit_code_arrives(ctx):
     assert run(ctx, square, 4).exitcode == 0
 
@@ -78,12 +89,7 @@ def test_a_process_ignoring_sigterm_survives_terminate_but_not_kill(ctx):
     p = ctx.Process(target=ignore_sigterm, args=(ready, 30))
     p.start()
     assert ready.wait(20)
-    p.terminate()
-    p.join(1)
-    assert p.is_alive()
-    p.kill()
-    p.join(10)
-    assert p.exitcode == -signal.SIGKILL
+    assert_terminate_is_ignored_but_kill_is_not(p, grace=1)
 
 
 @posix_only
@@ -108,12 +114,7 @@ def test_stubborn_sleep_ignores_sigterm_once_running(ctx):
         p.kill()
         p.join(5)
         pytest.skip("cannot see the child's signal mask (no /proc)")
-    p.terminate()
-    p.join(0.5)
-    assert p.is_alive()
-    p.kill()
-    p.join(10)
-    assert p.exitcode == -signal.SIGKILL
+    assert_terminate_is_ignored_but_kill_is_not(p, grace=0.5)
 
 
 def test_terminating_a_lock_holder_leaves_the_lock_taken(ctx):

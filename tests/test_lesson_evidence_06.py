@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from multiprocessing import resource_tracker, shared_memory
 from multiprocessing.managers import SharedMemoryManager
 
@@ -25,6 +27,17 @@ def _run(ctx, target, *args):
     p.start()
     p.join(60)
     assert p.exitcode == 0
+
+
+@contextlib.contextmanager
+def new_block(size: int) -> Iterator[shared_memory.SharedMemory]:
+    """A new shared memory block of ``size`` bytes, closed and unlinked after the block."""
+    shm = shared_memory.SharedMemory(create=True, size=size)
+    try:
+        yield shm
+    finally:
+        shm.close()
+        shm.unlink()
 
 
 def _exists(name):
@@ -91,39 +104,27 @@ def test_raw_value_has_no_lock_and_value_has_an_rlock():
 
 def test_a_block_is_found_by_name_and_changed_in_place():
     text = b"hello block"
-    shm = shared_memory.SharedMemory(create=True, size=len(text))
-    try:
+    with new_block(len(text)) as shm:
         shm.buf[: len(text)] = text
         _run(SPAWN, shared.upper_in_place, shm.name, len(text))
         assert bytes(shm.buf[: len(text)]) == text.upper()
-    finally:
-        shm.close()
-        shm.unlink()
 
 
 def test_scale_in_place_with_and_without_numpy():
-    shm = shared_memory.SharedMemory(create=True, size=4 * 8)
-    try:
+    with new_block(4 * 8) as shm:
         with shm.buf.cast("d") as numbers:
             numbers[:4] = memoryview(np.arange(4, dtype="d").tobytes()).cast("d")
         _run(FORK, shared.scale_in_place, shm.name, 4, 10)
         _run(FORK, shared.scale_in_place_numpy, shm.name, (2, 2), "float64", 0.5)
         assert np.frombuffer(shm.buf, dtype="d", count=4).tolist() == [0.0, 5.0, 10.0, 15.0]
-    finally:
-        shm.close()
-        shm.unlink()
 
 
 def test_fill_squares_writes_only_its_slice():
-    shm = shared_memory.SharedMemory(create=True, size=10 * 8)
-    try:
+    with new_block(10 * 8) as shm:
         shm.buf[:80] = bytes(80)
         _run(SPAWN, shared.fill_squares, shm.name, 10, 3, 7)
         got = np.frombuffer(shm.buf, dtype=np.int64, count=10).tolist()
         assert got == [0, 0, 0, 9, 16, 25, 36, 0, 0, 0]
-    finally:
-        shm.close()
-        shm.unlink()
 
 
 def test_bump_shareable_changes_the_list_in_place():
@@ -139,30 +140,22 @@ def test_bump_shareable_changes_the_list_in_place():
 def test_pickled_and_shared_variants_give_the_same_answers():
     data = bytes(range(256)) * 100
     numbers = list(range(1_000))
-    blob = shared_memory.SharedMemory(create=True, size=len(data))
-    ints = shared_memory.SharedMemory(create=True, size=len(numbers) * 8)
-    try:
+    with new_block(len(data)) as blob, new_block(len(numbers) * 8) as ints:
         blob.buf[: len(data)] = data
         ints.buf[: len(numbers) * 8] = np.array(numbers, dtype=np.int64).tobytes()
         assert shared.crc_of_bytes(data) == shared.crc_of_shared(blob.name, len(data))
         assert shared.crc_of_bytes(data) == zlib.crc32(data)
         assert shared.sum_of_list(numbers) == shared.sum_of_shared(ints.name, len(numbers))
-    finally:
-        for block in (blob, ints):
-            block.close()
-            block.unlink()
 
 
 def test_close_refuses_while_a_view_is_alive():
-    shm = shared_memory.SharedMemory(create=True, size=16)
-    view = shm.buf.cast("d")
-    try:
-        with pytest.raises(BufferError):
-            shm.close()
-    finally:
-        view.release()
-        shm.close()
-        shm.unlink()
+    with new_block(16) as shm:
+        view = shm.buf.cast("d")
+        try:
+            with pytest.raises(BufferError):
+                shm.close()
+        finally:
+            view.release()
 
 
 def test_shared_memory_manager_unlinks_at_shutdown():

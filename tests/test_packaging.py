@@ -182,26 +182,21 @@ def test_post_build_fails_fast_and_installs_the_course():
     )
 
 
+def printed_json(command: list[str], cwd: Path, env: dict[str, str]) -> dict:
+    """Run ``command`` (it must succeed) and decode the JSON of the last line it printed."""
+    out = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def test_start_caps_blas_threads_at_the_usable_cpus_and_runs_the_command():
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
     for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
         env.pop(var, None)
     env["NUMEXPR_NUM_THREADS"] = "3"  # already chosen by the user: kept
-    out = subprocess.run(
-        [
-            str(ROOT / "start"),
-            sys.executable,
-            "-c",
-            "import json, os; print(json.dumps(dict(os.environ)))",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    seen = json.loads(out.stdout)
+    show_env = "import json, os; print(json.dumps(dict(os.environ)))"
+    seen = printed_json([str(ROOT / "start"), sys.executable, "-c", show_env], cwd=ROOT, env=env)
     for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
         assert seen[var] == str(usable_cpus()), var
     assert seen["NUMEXPR_NUM_THREADS"] == "3"
@@ -318,16 +313,15 @@ def nbgrader_config(cwd: Path, env: dict[str, str]) -> dict:
         "print(json.dumps({'root': c.Exchange.get('root'), "
         "'course': c.CourseDirectory.get('course_id')}))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return printed_json([sys.executable, "-c", code], cwd=cwd, env=env)
+
+
+def course_with_config(tmp_path: Path) -> Path:
+    """A course folder holding only the course's ``nbgrader_config.py``."""
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
+    return course
 
 
 def learner_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -346,9 +340,7 @@ def learner_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     reason="a shared exchange exists on this machine: the config keeps it",
 )
 def test_a_learner_without_an_exchange_gets_a_private_one_and_an_empty_list(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
+    course = course_with_config(tmp_path)
     env = learner_env(tmp_path)
     found = nbgrader_config(course, env)
     exchange = tmp_path / "data" / "nbgrader_exchange"
@@ -368,9 +360,7 @@ def test_a_learner_without_an_exchange_gets_a_private_one_and_an_empty_list(tmp_
 
 
 def test_mpcourse_exchange_names_a_shared_exchange(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
+    course = course_with_config(tmp_path)
     shared = tmp_path / "srv" / "exchange"
     found = nbgrader_config(course, learner_env(tmp_path, MPCOURSE_EXCHANGE=str(shared)))
     assert found["root"] == str(shared)
