@@ -18,6 +18,7 @@ module                        what runs in the child
 :mod:`~helpers.tasks.managed`       07: objects shared through a manager
 :mod:`~helpers.tasks.compare`       08: processes versus threads
 :mod:`~helpers.tasks.scale`         10: tasks for a Dask cluster, and starting one
+:mod:`~helpers.tasks.protocols`     the shapes of what tasks accept (a lock, a queue ...), for type hints
 ============================  ==========================================================
 
 Submodules are imported on demand (``from helpers.tasks import workers``); importing this

@@ -28,8 +28,9 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from helpers.tasks.protocols import EventLike, GetQueue, PutQueue
 from helpers.tasks.workers import count_primes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -149,7 +150,7 @@ def nothing() -> None:
     """Do nothing: a target whose only cost is starting and stopping what runs it."""
 
 
-def idle(ready: Any, stop: Any, timeout: float = 30.0) -> None:
+def idle(ready: EventLike, stop: EventLike, timeout: float = 30.0) -> None:
     """Set the event ``ready``, then wait (at most ``timeout`` s) until ``stop`` is set.
 
     A thread or process running this is alive and doing nothing, so its memory can be measured.
@@ -173,7 +174,7 @@ def echo_pipe(conn: Connection) -> None:
     conn.close()
 
 
-def echo_queue(inbox: Any, outbox: Any) -> None:
+def echo_queue(inbox: GetQueue, outbox: PutQueue) -> None:
     """Take byte strings from ``inbox``; put each one's length on ``outbox``. ``None`` ends it.
 
     Works with a ``multiprocessing`` queue (the data is pickled and copied) and with a

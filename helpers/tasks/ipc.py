@@ -26,14 +26,15 @@ import queue as queue_module
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from multiprocessing.connection import Connection
+from multiprocessing.queues import JoinableQueue
+from typing import Any
 
 from helpers.instruments.timeline import TaskRecord
+from helpers.tasks.protocols import GetQueue, PutQueue, TimedGetQueue
 
 __all__ = [
     "SENTINEL",
-    "GetQueue",
-    "PutQueue",
     "consumer",
     "drain",
     "get_then_join",
@@ -48,18 +49,6 @@ __all__ = [
 
 #: What a producer puts on the queue to tell one consumer "no more items": one per consumer.
 SENTINEL = None
-
-
-class PutQueue(Protocol):
-    """Anything with ``put``: ``multiprocessing.Queue``, ``SimpleQueue``, a manager's queue."""
-
-    def put(self, obj: Any, /) -> None: ...
-
-
-class GetQueue(Protocol):
-    """Anything with ``get``: ``multiprocessing.Queue``, ``SimpleQueue``, a manager's queue."""
-
-    def get(self) -> Any: ...
 
 
 # --- run in child processes -----------------------------------------------------------------
@@ -145,7 +134,7 @@ def square_tagged(item: tuple[Any, float]) -> tuple[Any, float]:
     return tag, x * x
 
 
-def shout_back(conn: Any) -> int:
+def shout_back(conn: Connection) -> int:
     """Serve one end of a duplex ``Pipe``: reply to each text with it in capitals, until None.
 
     Returns the number of replies sent. Closes its end of the pipe when done.
@@ -162,7 +151,7 @@ def shout_back(conn: Any) -> int:
         conn.close()
 
 
-def send_numbers(conn: Any, count: int, delay: float = 0.0) -> None:
+def send_numbers(conn: Connection, count: int, delay: float = 0.0) -> None:
     """Send ``0, 1, ..., count - 1`` down the sending end of a one-way ``Pipe``, then close it.
 
     Once every copy of the sending end is closed, the receiver's ``recv()`` raises ``EOFError``:
@@ -232,7 +221,7 @@ def get_then_join(nbytes: int, start_method: str | None = None, timeout: float =
     return len(payload)
 
 
-def drain(q: Any, count: int, timeout: float = 10.0) -> list[Any]:
+def drain(q: TimedGetQueue, count: int, timeout: float = 10.0) -> list[Any]:
     """Get exactly ``count`` items from ``q``, waiting at most ``timeout`` seconds for each.
 
     Raises ``TimeoutError`` naming how many arrived when one does not come in time: a lost
@@ -249,7 +238,7 @@ def drain(q: Any, count: int, timeout: float = 10.0) -> list[Any]:
     return items
 
 
-def join_queue(q: Any, timeout: float) -> bool:
+def join_queue(q: JoinableQueue[Any], timeout: float) -> bool:
     """Wait up to ``timeout`` seconds for ``q.join()`` on a ``JoinableQueue``; True if it returned.
 
     ``JoinableQueue.join()`` takes no timeout: it returns once ``task_done()`` has been called

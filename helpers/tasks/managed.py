@@ -37,9 +37,10 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping, MutableSequence
 from multiprocessing.managers import BaseManager
-from typing import Any
+
+from helpers.tasks.protocols import PutQueue, SupportsAcquire
 
 __all__ = [
     "CourseManager",
@@ -59,7 +60,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-def record_square(results: Any, log: Any, x: int) -> int:
+def record_square(results: MutableMapping[int, int], log: MutableSequence[int], x: int) -> int:
     """Store ``results[x] = x * x`` and append this process's PID to ``log``; return ``x * x``.
 
     ``results`` is a managed dict and ``log`` a managed list (``manager.dict()``,
@@ -72,7 +73,7 @@ def record_square(results: Any, log: Any, x: int) -> int:
     return square
 
 
-def square_with_progress(progress: Any, x: int, seconds: float = 0.1) -> int:
+def square_with_progress(progress: PutQueue, x: int, seconds: float = 0.1) -> int:
     """Sleep ``seconds`` (the "work"), put ``x`` on the ``progress`` queue, return ``x * x``.
 
     ``progress`` is a manager's queue (``manager.Queue()``), which may travel inside a ``Pool``
@@ -84,12 +85,12 @@ def square_with_progress(progress: Any, x: int, seconds: float = 0.1) -> int:
 
 
 def add_to_counter(
-    counter: Any,
-    key: Any,
+    counter: MutableMapping[str, int],
+    key: str,
     times: int,
-    lock: Any = None,
+    lock: SupportsAcquire | None = None,
     pause: float = 0.0,
-    together: Any = None,
+    together: threading.Barrier | None = None,
     timeout: float = 10.0,
 ) -> int:
     """Do ``counter[key] += 1`` ``times`` times, under ``lock`` if one is given; return ``times``.
@@ -118,14 +119,14 @@ def add_to_counter(
     return times
 
 
-def _read_pause_write(counter: Any, key: Any, pause: float) -> None:
+def _read_pause_write(counter: MutableMapping[str, int], key: str, pause: float) -> None:
     value = counter[key]  # one round trip: the manager sends back a copy of the value
     if pause > 0:
         time.sleep(pause)
     counter[key] = value + 1  # another round trip
 
 
-def append_to(shared: Any, key: Any, item: Any) -> Any:
+def append_to(shared: MutableMapping[str, MutableSequence[int]], key: str, item: int) -> list[int]:
     """Do ``shared[key].append(item)`` and return ``shared[key]`` as this process sees it after.
 
     With a managed dict of plain lists the append changes a local copy and is lost; with a
@@ -227,7 +228,7 @@ def _words(text: str) -> list[str]:
     return [word.strip(".,;:!?\"'()").lower() for word in text.split() if word.strip(".,;:!?")]
 
 
-def count_words(tally: Any, text: str) -> int:
+def count_words(tally: Tally, text: str) -> int:
     """Split ``text`` into lower-case words and add them all to ``tally`` in one call.
 
     ``tally`` is a proxy to a :class:`Tally` (``manager.Tally()``). One call for the whole text,

@@ -15,9 +15,11 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
+from helpers.tasks.protocols import SupportsAcquire
 from helpers.tasks.workers import count_primes, square
 
 __all__ = [
@@ -66,7 +68,7 @@ def stderr_to_file(path: str, func: Callable[..., Any], *args: Any) -> Any:
     return func(*args)
 
 
-def ignore_sigterm(ready: Any, seconds: float) -> None:
+def ignore_sigterm(ready: Event, seconds: float) -> None:
     """Ignore SIGTERM, call ``ready.set()``, then sleep ``seconds``: a process that won't quit.
 
     ``ready`` is a ``multiprocessing`` Event; the parent waits on it so that it sends its signal
@@ -178,7 +180,7 @@ def load_reference(name: str) -> dict[str, Any] | None:
     return None
 
 
-def hold_lock(lock: Any, ready: Any, seconds: float) -> None:
+def hold_lock(lock: SupportsAcquire, ready: Event, seconds: float) -> None:
     """Take ``lock``, call ``ready.set()``, then sleep ``seconds`` before releasing the lock.
 
     It stands for a worker in the middle of its critical section. If the parent terminates it

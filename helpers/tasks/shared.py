@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import zlib
 from multiprocessing import shared_memory
+from multiprocessing.sharedctypes import SynchronizedArray
 from typing import Any
 
+from helpers.tasks.protocols import PutQueue
 from helpers.tasks.workers import is_prime
 
 __all__ = [
@@ -57,7 +59,9 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-def double_in_place(data: Any, results: Any = None) -> list[Any]:
+def double_in_place(
+    data: list[int] | SynchronizedArray[int], results: PutQueue | None = None
+) -> list[int]:
     """Double every element of ``data`` in place; put (and return) what the child then sees.
 
     ``data`` is anything indexable and writable: a ``list`` (the child works on its own copy,
@@ -78,7 +82,9 @@ def double_in_place(data: Any, results: Any = None) -> list[Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def mark_primes(flags: Any, owner: Any, worker: int, start: int, stop: int) -> int:
+def mark_primes(
+    flags: SynchronizedArray[int], owner: SynchronizedArray[int], worker: int, start: int, stop: int
+) -> int:
     """Set ``flags[n]`` to 1 if ``n`` is prime, else 0, for ``start <= n < stop``.
 
     ``flags`` and ``owner`` are shared arrays of integers (``Array("b", ...)``,
@@ -97,10 +103,10 @@ def mark_primes(flags: Any, owner: Any, worker: int, start: int, stop: int) -> i
 
 
 # The shared flags array a Pool initializer installed in this worker process (see init_flags).
-_flags: Any = None
+_flags: SynchronizedArray[int] | None = None
 
 
-def init_flags(flags: Any) -> None:
+def init_flags(flags: SynchronizedArray[int]) -> None:
     """``Pool`` initializer: keep the shared ``flags`` array for :func:`mark_primes_task`.
 
     Use ``Pool(n, initializer=init_flags, initargs=(flags,))``: the array reaches each worker

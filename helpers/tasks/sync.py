@@ -33,10 +33,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from multiprocessing.sharedctypes import Synchronized, SynchronizedArray
+from multiprocessing.synchronize import Barrier, Condition, Event
+from typing import TypeVar
 
 from helpers.instruments.timeline import TaskRecord
+from helpers.tasks.protocols import HasValue, PutQueue, SupportsAcquire
 from helpers.tasks.workers import count_primes
 
 __all__ = [
@@ -64,11 +68,11 @@ __all__ = [
 _T = TypeVar("_T")
 
 
-def _record(task: Any, result: Any, start: float, end: float) -> TaskRecord:
+def _record(task: object, result: object, start: float, end: float) -> TaskRecord:
     return TaskRecord(task, result, os.getpid(), threading.get_ident(), start, end)
 
 
-def _report(results: Any, item: _T) -> _T:
+def _report(results: PutQueue | None, item: _T) -> _T:
     if results is not None:
         results.put(item)
     return item
@@ -79,7 +83,7 @@ def _report(results: Any, item: _T) -> _T:
 # --------------------------------------------------------------------------------------------
 
 
-def racy_increment(counter: Any, n: int, pause: float = 0.001) -> None:
+def racy_increment(counter: HasValue, n: int, pause: float = 0.001) -> None:
     """Add 1 to ``counter.value`` ``n`` times, WITHOUT a lock: updates get lost.
 
     Each step reads the value, pauses ``pause`` seconds, then writes ``value + 1``. The pause
@@ -94,7 +98,7 @@ def racy_increment(counter: Any, n: int, pause: float = 0.001) -> None:
         counter.value = value + 1
 
 
-def plain_increment(counter: Any, n: int) -> None:
+def plain_increment(counter: HasValue, n: int) -> None:
     """Do ``counter.value += 1`` ``n`` times, with no lock and no pause.
 
     The read and the write are a few hundred nanoseconds apart, so an update is lost only when
@@ -109,7 +113,9 @@ def plain_increment(counter: Any, n: int) -> None:
         counter.value += 1
 
 
-def locked_increment(counter: Any, lock: Any, n: int, pause: float = 0.001) -> None:
+def locked_increment(
+    counter: HasValue, lock: SupportsAcquire, n: int, pause: float = 0.001
+) -> None:
     """Like :func:`racy_increment`, but each read-pause-write holds ``lock``: no update is lost.
 
     ``lock`` is any lock shared by all the processes that touch ``counter`` (a
@@ -122,7 +128,7 @@ def locked_increment(counter: Any, lock: Any, n: int, pause: float = 0.001) -> N
             counter.value = value + 1
 
 
-def value_lock_increment(counter: Any, n: int, pause: float = 0.001) -> None:
+def value_lock_increment(counter: Synchronized[int], n: int, pause: float = 0.001) -> None:
     """Like :func:`locked_increment`, using the lock that a synchronised ``Value`` carries.
 
     ``counter`` must be made with ``multiprocessing.Value(typecode, value)`` (``lock=True``, the
@@ -140,7 +146,7 @@ def value_lock_increment(counter: Any, n: int, pause: float = 0.001) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def critical_section(guard: Any, task: Any, seconds: float = 0.2) -> TaskRecord:
+def critical_section(guard: SupportsAcquire, task: object, seconds: float = 0.2) -> TaskRecord:
     """Hold ``guard`` for ``seconds`` and return a :class:`TaskRecord` of the time inside it.
 
     ``guard`` is anything usable in a ``with`` statement that limits who may enter: a ``Lock``,
@@ -159,16 +165,18 @@ def critical_section(guard: Any, task: Any, seconds: float = 0.2) -> TaskRecord:
     return _record(task, round(start - asked, 4), start, end)
 
 
-def record_critical_section(guard: Any, task: Any, seconds: float, results: Any) -> TaskRecord:
+def record_critical_section(
+    guard: SupportsAcquire, task: object, seconds: float, results: PutQueue | None
+) -> TaskRecord:
     """``Process`` target: run :func:`critical_section` and put its record on ``results``."""
     return _report(results, critical_section(guard, task, seconds))
 
 
 # The primitive a Pool initializer installed in this worker process (see init_guard).
-_guard: Any = None
+_guard: SupportsAcquire | None = None
 
 
-def init_guard(guard: Any) -> None:
+def init_guard(guard: SupportsAcquire) -> None:
     """``Pool`` initializer: keep ``guard`` (a Lock, Semaphore ...) for :func:`guarded_task`.
 
     Use ``Pool(n, initializer=init_guard, initargs=(guard,))``. The primitive travels to each
@@ -178,7 +186,7 @@ def init_guard(guard: Any) -> None:
     _guard = guard
 
 
-def guarded_task(task: Any, seconds: float = 0.2) -> TaskRecord:
+def guarded_task(task: object, seconds: float = 0.2) -> TaskRecord:
     """``Pool`` task: :func:`critical_section` with the guard that :func:`init_guard` installed."""
     if _guard is None:
         raise RuntimeError(
@@ -206,10 +214,10 @@ class Signal:
     ok: bool
     at: float
     waited: float
-    detail: Any = None
+    detail: int | None = None
 
 
-def wait_for_go(name: str, go: Any, results: Any, timeout: float = 10.0) -> Signal:
+def wait_for_go(name: str, go: Event, results: PutQueue | None, timeout: float = 10.0) -> Signal:
     """Report ready, wait for the ``go`` Event (at most ``timeout`` s), then report when it woke.
 
     Puts two things on ``results``: the string ``"ready"`` as soon as the worker runs, then a
@@ -224,7 +232,11 @@ def wait_for_go(name: str, go: Any, results: Any, timeout: float = 10.0) -> Sign
 
 
 def work_until_stopped(
-    name: str, stop: Any, results: Any, primes_below: int = 30_000, max_rounds: int = 2_000
+    name: str,
+    stop: Event,
+    results: PutQueue | None,
+    primes_below: int = 30_000,
+    max_rounds: int = 2_000,
 ) -> Signal:
     """Do rounds of FIXED work (count the primes below ``primes_below``) until ``stop`` is set.
 
@@ -247,7 +259,12 @@ def work_until_stopped(
 
 
 def wait_until_at_least(
-    name: str, cond: Any, counter: Any, target: int, results: Any, timeout: float = 10.0
+    name: str,
+    cond: Condition,
+    counter: HasValue,
+    target: int,
+    results: PutQueue | None,
+    timeout: float = 10.0,
 ) -> Signal:
     """Sleep on ``cond`` until ``counter.value >= target`` (at most ``timeout`` s), then report.
 
@@ -268,9 +285,9 @@ def wait_until_at_least(
 
 def two_phase(
     name: str,
-    barrier: Any,
+    barrier: Barrier,
     setup_seconds: float,
-    results: Any,
+    results: PutQueue | None,
     work_seconds: float = 0.2,
     timeout: float = 10.0,
 ) -> list[TaskRecord]:
@@ -286,7 +303,7 @@ def two_phase(
     time.sleep(setup_seconds)
     end = time.time()
     try:
-        index: Any = barrier.wait(timeout)
+        index: int | str = barrier.wait(timeout)
     except threading.BrokenBarrierError:
         index = "broken"
     setup = _record(f"{name} setup", index, start, end)
@@ -318,13 +335,13 @@ class TransferOutcome:
 
 def transfer(
     name: str,
-    balances: Any,
-    locks: Any,
+    balances: SynchronizedArray[int],
+    locks: Sequence[SupportsAcquire],
     src: int,
     dst: int,
     amount: int,
-    together: Any,
-    results: Any,
+    together: Barrier,
+    results: PutQueue | None,
     ordered: bool = False,
     hold: float = 0.2,
     timeout: float = 1.0,
@@ -382,7 +399,7 @@ def transfer(
     return _report(results, outcome)
 
 
-def _wait_quietly(barrier: Any, timeout: float) -> None:
+def _wait_quietly(barrier: Barrier, timeout: float) -> None:
     try:
         barrier.wait(timeout)
     except threading.BrokenBarrierError:
@@ -430,11 +447,11 @@ def seconds_per_item(units: int = 20, sample: int = 50_000) -> float:
 
 def count_items(
     strategy: str,
-    counter: Any,
-    lock: Any,
+    counter: HasValue,
+    lock: SupportsAcquire,
     n: int,
-    together: Any,
-    results: Any,
+    together: Barrier,
+    results: PutQueue | None,
     units: int = 20,
     timeout: float = 10.0,
     repeats: int = 1,
@@ -467,10 +484,7 @@ def count_items(
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
     records = []
     for r in range(repeats):
-        try:
-            together.wait(timeout)
-        except threading.BrokenBarrierError:
-            pass
+        _wait_quietly(together, timeout)
         start, end, cpu = _count_once(strategy, counter, lock, n, units)
         record = TaskRecord((strategy, r), n, os.getpid(), threading.get_ident(), start, end, cpu)
         records.append(_report(results, record))
@@ -478,7 +492,7 @@ def count_items(
 
 
 def _count_once(
-    strategy: str, counter: Any, lock: Any, n: int, units: int
+    strategy: str, counter: HasValue, lock: SupportsAcquire, n: int, units: int
 ) -> tuple[float, float, float]:
     """One run of :func:`count_items`: (start, end, CPU seconds)."""
     if strategy == STRATEGIES[0]:
