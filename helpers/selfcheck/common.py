@@ -12,23 +12,29 @@ order of these calls, each with its lesson's own advice: deliberate.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec
 
 from helpers.grading import BoundedRun, run_bounded
 from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
+from helpers.tasks.workers import count_primes
 
 __all__ = [
     "children_counted",
+    "count_records_problems",
     "counting_starts",
+    "counting_starts_run",
     "fail",
+    "few_started",
     "is_records",
     "lost_by_inheritance",
     "never_raises",
     "not_returned",
     "not_run_failure",
     "pool_left_running",
+    "processes_seen",
     "records_or_fail",
     "returned_run",
     "run_or_report",
@@ -125,6 +131,57 @@ def children_counted(run: BoundedRun) -> bool:
     return not any("ran in a thread" in note for note in run.notes)
 
 
+def processes_seen(run: BoundedRun, expected: int, none_started: str, too_few: str) -> list[str]:
+    """Problems with how many child processes were alive at once while the learner's code ran.
+
+    ``[none_started]`` when none was; ``[too_few]`` (formatted with ``seen``, the most alive at
+    once, and ``expected``) when fewer than ``expected`` were; else ``[]``. Nothing is said when
+    run_bounded fell back to a thread (no fork, as on Windows): it then counts no processes.
+    """
+    if not children_counted(run):
+        return []
+    if run.max_children == 0:
+        return [none_started]
+    if run.max_children < expected:
+        return [too_few.format(seen=run.max_children, expected=expected)]
+    return []
+
+
+def few_started(started: int, advice: str) -> list[str]:
+    """``["<started> process(es) were started: <advice>"]`` when fewer than two were, else ``[]``.
+
+    For a count from :func:`counting_starts`: every exercise that counts starts wants at least two
+    processes (two workers, or a manager's server and one worker).
+    """
+    return [f"{started} process(es) were started: {advice}"] if started < 2 else []
+
+
+def count_records_problems(
+    records: Sequence[TaskRecord], limits: Sequence[int], advice: str = ""
+) -> list[str]:
+    """Problems with the records of ``helpers.timed(workers.count_primes)`` over ``limits``: one
+    record per limit (``advice`` says how to get them), and each count right.
+
+    >>> from helpers.instruments.timeline import timed
+    >>> count_records_problems([timed(count_primes)(10)], [10, 20], "map every limit.")
+    ['the records are for the tasks [10], expected each of [10, 20] exactly once: map every limit.']
+    """
+    problems = []
+    tasks = sorted(r.task for r in records)
+    if tasks != sorted(limits):
+        problems.append(
+            f"the records are for the tasks {tasks}, expected each of {sorted(limits)} exactly "
+            f"once{': ' + advice if advice else '.'}"
+        )
+    wrong = [r for r in records if r.result != count_primes(r.task)]
+    if wrong:
+        problems.append(
+            f"the task {wrong[0].task} gave {wrong[0].result!r}, expected "
+            f"{count_primes(wrong[0].task)}: wrap workers.count_primes itself in helpers.timed."
+        )
+    return problems
+
+
 def pool_left_running(
     run: BoundedRun,
     name: str,
@@ -169,7 +226,7 @@ def counting_starts(func: Callable[..., Any], *args: Any) -> tuple[Any, int]:
     original = process.BaseProcess.start
     started: list[str] = []
 
-    def start(self: Any) -> None:
+    def start(self: process.BaseProcess) -> None:
         started.append(self.name)
         original(self)
 
@@ -179,3 +236,35 @@ def counting_starts(func: Callable[..., Any], *args: Any) -> tuple[Any, int]:
     finally:
         process.BaseProcess.start = original  # type: ignore[method-assign]
     return value, len(started)
+
+
+def counting_starts_run(
+    func: Callable[..., Any],
+    *args: Any,
+    timeout: float,
+    returned_none: str,
+    inheritance: str = "",
+    counter: Callable[..., tuple[Any, int]] = counting_starts,
+) -> tuple[BoundedRun, Any, int] | None:
+    """Run ``func(ctx, *args)``, ``ctx`` the start method in force, counting the processes it starts.
+
+    ``counter(func, ctx, *args)`` (:func:`counting_starts`, or a lesson's variant of it) runs in
+    :func:`returned_run`. Returns ``(run, value, processes started)``; None after a ``❌`` line if
+    the function did not return (``inheritance`` is the advice when a lock or shared array was
+    sent as a task argument) or returned None (``returned_none`` says what to return instead).
+    """
+    run = returned_run(
+        counter,
+        func,
+        multiprocessing.get_context(),
+        *args,
+        timeout=timeout,
+        inheritance=inheritance,
+    )
+    if run is None:
+        return None
+    value, started = run.value
+    if value is None:
+        fail(returned_none)
+        return None
+    return run, value, started

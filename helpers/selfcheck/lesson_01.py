@@ -11,9 +11,9 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from helpers.grading import run_bounded
+from helpers.grading import BoundedRun, run_bounded
 from helpers.selfcheck import report
-from helpers.selfcheck.common import children_counted, fail, never_raises, still_running
+from helpers.selfcheck.common import fail, never_raises, processes_seen, still_running
 from helpers.tasks.processes import stubborn_sleep
 from helpers.tasks.workers import sleep_task
 
@@ -26,7 +26,7 @@ SIGKILL_CODE = -int(getattr(signal, "SIGKILL", 9))
 CODES = [0, 3, 7]
 
 
-def _not_run(run: Any, func_name: str) -> list[str]:
+def _not_run(run: BoundedRun, func_name: str) -> list[str]:
     """Problems when the learner's function did not return normally."""
     if run.error_type == "SystemExit":
         return [
@@ -64,19 +64,15 @@ def check_exit_codes(func: Callable[[list[int]], Any], timeout: float = 20.0) ->
                 f"exit_codes({CODES}) returned {value}, expected {CODES}: each process runs "
                 "sleep_then_exit(0.5, code) and its exitcode is that code."
             )
-    if not children_counted(run):
-        pass  # no fork (Windows): the sandbox is a thread and cannot count processes
-    elif run.max_children == 0:
-        problems.append(
-            "no process was started: create one mp.Process per code, with "
-            "target=sleep_then_exit and args=(0.5, code), and call start() on each."
-        )
-    elif run.max_children < len(CODES):
-        problems.append(
-            f"at most {run.max_children} of your processes were alive at the same time, "
-            f"expected {len(CODES)}: start every process first (one loop), then join them "
-            "(a second loop). Joining inside the start loop runs them one after another."
-        )
+    problems += processes_seen(
+        run,
+        len(CODES),
+        "no process was started: create one mp.Process per code, with "
+        "target=sleep_then_exit and args=(0.5, code), and call start() on each.",
+        "at most {seen} of your processes were alive at the same time, expected {expected}: "
+        "start every process first (one loop), then join them (a second loop). Joining inside "
+        "the start loop runs them one after another.",
+    )
     problems += still_running(run, "after exit_codes returned", "join every process you start.")
     return report(
         problems,

@@ -15,6 +15,7 @@ from typing import Any
 from helpers.grading import run_bounded
 from helpers.selfcheck import report
 from helpers.selfcheck.common import (
+    count_records_problems,
     fail,
     never_raises,
     not_returned,
@@ -22,7 +23,6 @@ from helpers.selfcheck.common import (
     records_or_fail,
 )
 from helpers.tasks.pools import Squared
-from helpers.tasks.workers import count_primes
 
 __all__ = [
     "FINISH_CASE",
@@ -56,14 +56,7 @@ def check_as_they_finish(func: Callable[..., Any], timeout: float = 40.0) -> boo
     )
     if records is None:
         return False
-    problems: list[str] = []
-    if sorted(r.task for r in records) != sorted(limits):
-        problems.append(
-            f"the records are for {sorted(r.task for r in records)}, expected each of "
-            f"{sorted(limits)} once: read one result per limit."
-        )
-    elif any(r.result != count_primes(r.task) for r in records):
-        problems.append("some counts are wrong: wrap workers.count_primes itself in timed.")
+    problems = count_records_problems(records, limits, "read one result per limit.")
     pids = {r.pid for r in records}
     if run.pid in pids:
         problems.append("some tasks ran in your own process: hand them all to the pool's workers.")

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from helpers.grading import run_bounded
+from helpers.grading import BoundedRun, run_bounded
 from helpers.selfcheck import report
-from helpers.selfcheck.common import children_counted, never_raises
+from helpers.selfcheck.common import never_raises, processes_seen
 
 __all__ = ["check_shout_all", "check_squares_by_consumers"]
 
@@ -25,7 +25,7 @@ CONSUMERS = 3
 MESSAGES = ["hello", "pipes are direct", "bye"]
 
 
-def _did_not_return(run: Any, func_name: str, hang_hint: str) -> list[str]:
+def _did_not_return(run: BoundedRun, func_name: str, hang_hint: str) -> list[str]:
     if run.timed_out:
         return [
             f"{func_name} did not finish within {run.seconds:.0f} s and was stopped. {hang_hint}"
@@ -70,19 +70,15 @@ def check_squares_by_consumers(
                 f"squares_by_consumers({NUMBERS}, {CONSUMERS}) returned {value!r}, expected "
                 f"{expected}. Each result is a TaskRecord: its square is record.result."
             )
-    if not children_counted(run):
-        pass  # no fork (Windows): the sandbox is a thread and cannot count processes
-    elif run.max_children == 0:
-        problems.append(
-            "no consumer process was started: the squares were computed in your own process. "
-            "Start n_consumers processes with target=ipc.consumer and "
-            "args=(tasks, results, workers.slow_square)."
-        )
-    elif run.max_children < CONSUMERS:
-        problems.append(
-            f"at most {run.max_children} consumer process(es) ran at once, expected "
-            f"{CONSUMERS}: start n_consumers consumers before you collect the results."
-        )
+    problems += processes_seen(
+        run,
+        CONSUMERS,
+        "no consumer process was started: the squares were computed in your own process. "
+        "Start n_consumers processes with target=ipc.consumer and "
+        "args=(tasks, results, workers.slow_square).",
+        "at most {seen} consumer process(es) ran at once, expected {expected}: start "
+        "n_consumers consumers before you collect the results.",
+    )
     if run.leftover_processes:
         problems.append(
             f"{run.leftover_processes} consumer(s) were still running after your function "

@@ -22,12 +22,15 @@ from collections.abc import Callable
 from multiprocessing import shared_memory
 from typing import Any
 
+from helpers.grading import BoundedRun
 from helpers.selfcheck import report
 from helpers.selfcheck.common import (
     counting_starts,
+    counting_starts_run,
     fail,
+    few_started,
     never_raises,
-    returned_run,
+    pool_left_running,
     run_or_report,
     still_running,
 )
@@ -75,7 +78,7 @@ def _squares_and_leftover(func: Callable[..., Any], *args: Any) -> tuple[Any, in
     return value, started, leftover
 
 
-def _crash_advice(run: Any) -> str:
+def _crash_advice(run: BoundedRun) -> str:
     """Advice for a run that died of a segmentation fault or a BufferError."""
     text = f"{run.error_type} {run.error_message}"
     if run.error_type == "BufferError" or "exit code -11" in text:
@@ -87,7 +90,7 @@ def _crash_advice(run: Any) -> str:
     return ""
 
 
-def _first_difference(got: list[Any], want: list[Any]) -> str:
+def _first_difference(got: list[int], want: list[int]) -> str:
     if len(got) != len(want):
         return f"{len(got)} values instead of {len(want)}"
     for i, (a, b) in enumerate(zip(got, want)):
@@ -138,11 +141,9 @@ def check_squares_in_shared_memory(
                 f"the values are wrong ({diff}): give each worker its own [start, stop) slice, "
                 "together covering 0..count, and read them after every worker has been joined."
             )
-    if started < 2:
-        problems.append(
-            f"{started} process(es) were started: start `workers` processes running "
-            "shared.fill_squares(name, count, start, stop)."
-        )
+    problems += few_started(
+        started, "start `workers` processes running shared.fill_squares(name, count, start, stop)."
+    )
     if leftover:
         problems.append(
             f"the block {name!r} still existed after your function returned (the check removed "
@@ -162,23 +163,20 @@ def check_prime_flags_with_pool(
     func: Callable[..., Any], limit: int = 30_000, workers: int = 2
 ) -> bool:
     """Run ``func(ctx, limit, workers)``; check the flags and that a pool did the work."""
-    run = returned_run(
-        counting_starts,
+    ran = counting_starts_run(
         func,
-        multiprocessing.get_context(),
         limit,
         workers,
         timeout=60,
+        returned_none="prime_flags_with_pool returned None: return list(flags).",
         inheritance="a shared array cannot travel as a task argument: give it to every worker "
         "once, with Pool(workers, initializer=shared.init_flags, initargs=(flags,)), "
         "and send only (start, stop) pairs with the tasks.",
     )
-    if run is None:
+    if ran is None:
         return False
-    value, started = run.value
+    run, value, started = ran
     problems: list[str] = []
-    if value is None:
-        return fail("prime_flags_with_pool returned None: return list(flags).")
     try:
         got = [int(v) for v in value]
     except (TypeError, ValueError):
@@ -189,15 +187,13 @@ def check_prime_flags_with_pool(
             f"the flags are wrong ({diff}): the (start, stop) chunks must cover 0..limit without "
             "gaps, and you must read the array after the pool's results are in."
         )
-    if started < 2:
-        problems.append(
-            f"{started} process(es) were started: let a Pool of `workers` processes run "
-            "shared.mark_primes_task on (start, stop) chunks."
-        )
-    if run.leftover_processes or run.unclosed_pools:
-        problems.append(
-            "a pool was left running: use `with ctx.Pool(...) as pool:` (or close() and join())."
-        )
+    problems += few_started(
+        started,
+        "let a Pool of `workers` processes run shared.mark_primes_task on (start, stop) chunks.",
+    )
+    problems += pool_left_running(
+        run, "prime_flags_with_pool", "use `with ctx.Pool(...) as pool:` (or close() and join())."
+    )
     return report(
         problems,
         f"prime_flags_with_pool: a pool of {workers} filled {limit:,} flags in one shared array.",

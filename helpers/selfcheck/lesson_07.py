@@ -15,16 +15,18 @@ kernel), prints ✅ or ❌ lines with what to fix, returns ``True`` or ``False``
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from helpers.grading import BoundedRun
 from helpers.selfcheck import report
 from helpers.selfcheck.common import (
     counting_starts,
+    counting_starts_run,
     fail,
+    few_started,
     never_raises,
-    returned_run,
+    pool_left_running,
 )
 
 __all__ = ["check_count_with_manager_lock", "check_group_by_parity"]
@@ -52,13 +54,13 @@ def _no_proxies(value: Any) -> Any:
     return value
 
 
-def _leftovers(run: Any) -> list[str]:
-    if run.leftover_processes or run.unclosed_pools:
-        return [
-            "a process (a pool worker or the manager) was still running afterwards: use "
-            "`with ctx.Manager() as manager:` and `with ctx.Pool(...) as pool:` blocks."
-        ]
-    return []
+def _leftovers(run: BoundedRun, name: str) -> list[str]:
+    return pool_left_running(
+        run,
+        name,
+        "open the manager and the pool in `with ctx.Manager() as manager:` and "
+        "`with ctx.Pool(...) as pool:` blocks.",
+    )
 
 
 @never_raises
@@ -70,12 +72,16 @@ def check_group_by_parity(
         "even": sorted(n for n in numbers if n % 2 == 0),
         "odd": sorted(n for n in numbers if n % 2),
     }
-    run = returned_run(
-        _counting_starts, func, multiprocessing.get_context(), list(numbers), timeout=90
+    ran = counting_starts_run(
+        func,
+        list(numbers),
+        timeout=90,
+        returned_none="group_by_parity returned None: return a plain dict of plain lists.",
+        counter=_counting_starts,
     )
-    if run is None:
+    if ran is None:
         return False
-    value, started = run.value
+    run, value, started = ran
     problems: list[str] = []
     if value == "<proxy>":
         return fail(
@@ -106,12 +112,10 @@ def check_group_by_parity(
         )
     elif value != want:
         problems.append("the numbers are all there; sort each list before you return it.")
-    if started < 2:
-        problems.append(
-            f"{started} process(es) were started: run managed.append_to in a ctx.Pool, with "
-            "proxies from a ctx.Manager()."
-        )
-    problems += _leftovers(run)
+    problems += few_started(
+        started, "run managed.append_to in a ctx.Pool, with proxies from a ctx.Manager()."
+    )
+    problems += _leftovers(run, "group_by_parity")
     return report(
         problems,
         f"group_by_parity: {len(list(numbers))} appends from the pool, none lost (managed lists "
@@ -125,22 +129,20 @@ def check_count_with_manager_lock(
 ) -> bool:
     """Run ``func(ctx, workers, steps)``; expect ``workers * steps``, counted by pool workers."""
     expected = workers * steps
-    run = returned_run(
-        _counting_starts,
+    ran = counting_starts_run(
         func,
-        multiprocessing.get_context(),
         workers,
         steps,
         timeout=90,
+        returned_none="count_with_manager_lock returned None: return counter['n'].",
         inheritance="a ctx.Lock() cannot travel as a task argument: use manager.Lock(), a "
         "proxy, which can.",
+        counter=_counting_starts,
     )
-    if run is None:
+    if ran is None:
         return False
-    value, started = run.value
+    run, value, started = ran
     problems: list[str] = []
-    if value is None:
-        return fail("count_with_manager_lock returned None: return counter['n'].")
     if value != expected:
         if isinstance(value, int) and value < expected:
             problems.append(
@@ -150,12 +152,11 @@ def check_count_with_manager_lock(
             )
         else:
             problems.append(f"expected {expected}, got {value!r}: return counter['n'].")
-    if started < 2:
-        problems.append(
-            f"{started} process(es) were started: run managed.add_to_counter in a "
-            "ctx.Pool(workers), with proxies from a ctx.Manager()."
-        )
-    problems += _leftovers(run)
+    problems += few_started(
+        started,
+        "run managed.add_to_counter in a ctx.Pool(workers), with proxies from a ctx.Manager().",
+    )
+    problems += _leftovers(run, "count_with_manager_lock")
     return report(
         problems,
         f"count_with_manager_lock counted {expected} of {expected}: the manager's lock kept "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from helpers.grading import run_bounded
+from helpers.grading import BoundedRun, run_bounded
 from helpers.instruments.timeline import TaskRecord, max_concurrency
 from helpers.selfcheck import report
 from helpers.selfcheck.common import fail, never_raises, not_returned
@@ -131,7 +131,7 @@ def check_who_sees_it(func: Callable[[], Any], timeout: float = 30.0) -> bool:
     )
 
 
-def _run_pool_problems(kind: str, run: Any) -> list[str]:
+def _run_pool_problems(kind: str, run: BoundedRun) -> list[str]:
     call = f"run_pool({kind!r}, sleep_task, {POOL_TASKS}, {POOL_WORKERS})"
     if not run.ok:
         return [f"{call}: " + (run.explain() or "did not return normally.")]

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from helpers.grading import run_bounded
+from helpers.grading import BoundedRun, run_bounded
 from helpers.selfcheck import report
 from helpers.selfcheck.common import (
+    count_records_problems,
     never_raises,
     pool_left_running,
+    processes_seen,
     records_or_fail,
 )
 from helpers.tasks.workers import count_primes
@@ -31,7 +33,7 @@ CHUNK_CASES: list[tuple[int, int, int]] = [(200_000, 8, 2), (5_003, 3, 2)]
 LONGEST_CASE: tuple[list[int], int] = ([15_000] * 6 + [120_000], 2)
 
 
-def _not_run(run: Any, name: str) -> list[str]:
+def _not_run(run: BoundedRun, name: str) -> list[str]:
     message = run.explain() or f"{name} did not return normally."
     if "missing 1 required positional argument" in run.error_message:
         message += (
@@ -41,7 +43,7 @@ def _not_run(run: Any, name: str) -> list[str]:
     return [message]
 
 
-def _cleanup_problems(run: Any, name: str) -> list[str]:
+def _cleanup_problems(run: BoundedRun, name: str) -> list[str]:
     return pool_left_running(
         run, name, "create the pool in a `with` block (or call pool.close() and pool.join())."
     )
@@ -71,15 +73,14 @@ def check_count_in_chunks(func: Callable[[int, int, int], Any], timeout: float =
                 "count each with count_primes_in_range(start, stop) and add the counts."
             )
         # Only the first, big case runs long enough for the process sampler to see workers.
-        if i == 0 and run.max_children == 0:
-            problems.append(
+        if i == 0:
+            problems += processes_seen(
+                run,
+                processes,
                 f"{call} started no worker process: the counting ran in your own process. "
-                f"Create ctx.Pool({processes}) and hand it the ranges with starmap."
-            )
-        elif i == 0 and run.max_children < processes:
-            problems.append(
-                f"{call} used at most {run.max_children} worker process(es) at once, "
-                f"expected a pool of {processes}."
+                f"Create ctx.Pool({processes}) and hand it the ranges with starmap.",
+                f"{call} used at most {{seen}} worker process(es) at once, expected a pool of "
+                "{expected}.",
             )
         problems += _cleanup_problems(run, call)
         if problems:
@@ -112,18 +113,7 @@ def check_longest_first(func: Callable[[list[int], int], Any], timeout: float = 
     )
     if records is None:
         return False
-    problems: list[str] = []
-    if sorted(r.task for r in records) != sorted(limits):
-        problems.append(
-            f"{call} returned records for the tasks {sorted(r.task for r in records)}, "
-            f"expected each of {sorted(limits)} exactly once."
-        )
-    wrong = [r for r in records if r.result != count_primes(r.task)]
-    if wrong:
-        problems.append(
-            f"the task {wrong[0].task} gave {wrong[0].result!r}, expected "
-            f"{count_primes(wrong[0].task)}: wrap workers.count_primes itself."
-        )
+    problems = count_records_problems(records, limits)
     pids = {r.pid for r in records}
     if run.pid in pids or len(pids) < 2:
         problems.append(

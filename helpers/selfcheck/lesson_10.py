@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from helpers.grading import run_bounded
+from helpers.grading import BoundedRun, run_bounded
 from helpers.instruments.timeline import TaskRecord
 from helpers.selfcheck import report
 from helpers.selfcheck.common import fail, never_raises
@@ -36,7 +36,7 @@ def worker_pids(address: str) -> set[int]:
         return set(client.run(os.getpid).values())
 
 
-def _not_run(run: Any, name: str) -> list[str]:
+def _not_run(run: BoundedRun, name: str) -> list[str]:
     message = run.explain() or f"{name} did not return normally."
     if run.error_type == "ValueError" and "negative input" in run.error_message:
         message += (
