@@ -8,6 +8,7 @@ the course to all these tests, as a first-time learner would meet it. The tests:
 - press Validate on every released notebook: blank, it names the failing cell; with the reference
   answer typed in, it reports success;
 - open nbgrader's Assignment List and Course List: no error, though there is no shared exchange;
+- show lesson 09's performance explorer, move a slider, press Run and see the plot change;
 - check that nothing pops up to ask the learner anything (the Jupyter news toast).
 
 Screenshots are saved under each test's tmp_path (paths printed; run with -s to see them) and,
@@ -20,20 +21,23 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TAG, leftover_processes, new_tag
+from conftest import new_tag
 from support.browser_lab import (
+    ACTIVE_NOTEBOOK,
     ROOT,
     LabServer,
-    browser_processes,
+    browser_processes,  # noqa: F401 - test_jupyterhub_class imports it from here
+    chromium_session,
     copy_course,
-    launch_chromium,
+    open_in_lab,
     playwright_or_skip,
+    run_all,
     screenshot,
+    serving,
     snapshot,
 )
 from support.nbgrader_harness import Course
@@ -48,7 +52,6 @@ RELEASED = sorted(
 )
 COURSE_ID = "multiprocessing-course"
 DIALOG = ".jp-Dialog:has(.jp-Dialog-header:has-text('Validation'))"
-ACTIVE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 
 # -- fixtures ----------------------------------------------------------------------------------
@@ -68,14 +71,8 @@ def lab(playwright_api, tmp_path_factory):
     repo_before = snapshot(opened)
     base = tmp_path_factory.mktemp("lab")
     tag = new_tag("browser")  # inherited by the server, its kernels and their workers
-    server = LabServer(copy_course(base / "course"), base / "home", extra_env={TAG: tag})
-    server.start()
-    try:
+    with serving(copy_course(base / "course"), base / "home", tag) as server:
         yield server
-    finally:
-        leftovers = server.stop()
-    assert not leftovers, f"processes outlived JupyterLab: {leftovers}"
-    assert not leftover_processes(tag), "processes started by JupyterLab are still running"
     after = snapshot(opened)
     changed = sorted(k for k in after if after[k] != repo_before.get(k))
     assert not changed, (
@@ -86,19 +83,8 @@ def lab(playwright_api, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser(playwright_api, lab):
-    before = set(browser_processes())
-    with playwright_api() as pw:
-        chromium = launch_chromium(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    deadline = time.monotonic() + 10
-    while left := {pid: cmd for pid, cmd in browser_processes().items() if pid not in before}:
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert not left, f"browser processes left running: {left}"
+    with chromium_session(playwright_api) as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -116,16 +102,6 @@ def page(browser, lab):
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def open_in_lab(page, lab: LabServer, path: str = "") -> None:
-    """Open Lab (at ``path``, a notebook) in a fresh workspace and wait until it is usable."""
-    page.goto(lab.lab_url(path))
-    page.wait_for_selector("#jp-main-statusbar")
-    if path.endswith(".ipynb"):
-        page.wait_for_selector(f"{ACTIVE_NOTEBOOK} .jp-Notebook .jp-Cell")
-        # the kernel has started and answered
-        page.wait_for_selector("#jp-main-statusbar >> text=/\\| Idle/", timeout=90_000)
-
-
 def toasts(page) -> list[str]:
     return [t.strip() for t in page.locator(".Toastify__toast").all_inner_texts()]
 
@@ -133,20 +109,6 @@ def toasts(page) -> list[str]:
 def assert_nothing_asks_the_learner(page) -> None:
     shown = toasts(page)
     assert not shown, f"a notification pops up for the learner: {shown}"
-
-
-def run_all(page) -> None:
-    """Run > Run All Cells, as a learner does, and wait until every code cell has run."""
-    page.click("#jp-MainMenu >> text=Run")
-    page.click("li.lm-Menu-item:has-text('Run All Cells')")
-    page.wait_for_function(
-        """sel => {
-            const prompts = [...document.querySelectorAll(sel + ' .jp-CodeCell .jp-InputPrompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""",
-        arg=ACTIVE_NOTEBOOK,
-        timeout=120_000,
-    )
 
 
 def validate(page, tmp_path: Path, name: str) -> str:
@@ -306,3 +268,69 @@ def test_assignment_list_and_course_list_show_no_error(lab, page, tmp_path):
     screenshot(page, tmp_path, "course-list")
     assert "Error" not in courses.inner_text()
     assert_nothing_asks_the_learner(page)
+
+
+# -- lesson 09's performance explorer ------------------------------------------------------------
+
+EXPLORER = """from helpers.instruments.explorer import Settings, explore
+
+explorer = explore(Settings(workers=1, limit=2_000, tasks=8, repeats=1))"""
+
+
+def test_explorer_moves_a_slider_runs_and_updates_the_plot(lab, page, tmp_path):
+    """A notebook shows lesson 09's explorer with a tiny workload. Move the ``workers`` slider
+    with the keyboard, as a learner can, press Run: the speedup plot's image is replaced, the
+    points counter goes up, the explanation appears, and nothing is written to stderr."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(EXPLORER)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, lab.root / "explorer.ipynb")
+    open_in_lab(page, lab, "explorer.ipynb")
+    run_all(page)
+
+    panel = page.locator(f"{ACTIVE_NOTEBOOK} .jp-OutputArea-output .jupyter-widgets").first
+    panel.wait_for(state="visible")
+    points = page.locator(f"{ACTIVE_NOTEBOOK} .widget-label:has-text('points on the plot')")
+    points.wait_for(state="visible")
+    assert points.inner_text().strip() == "points on the plot: 0"
+    images = page.locator(f"{ACTIVE_NOTEBOOK} .jupyter-widgets img")
+    page.wait_for_function(
+        "sel => document.querySelectorAll(sel).length >= 1",
+        arg=f"{ACTIVE_NOTEBOOK} .jupyter-widgets img",
+    )
+    plot_before = images.last.get_attribute("src")
+
+    # Move the workers slider with the keyboard, as a learner can: 1 -> 2.
+    slider = page.locator(f"{ACTIVE_NOTEBOOK} .widget-slider:has(label:text-is('workers'))")
+    readout = slider.locator(".widget-readout")
+    assert readout.inner_text().strip() == "1"
+    slider.locator(".noUi-handle").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "el => el.innerText.trim() === '2'", arg=readout.element_handle(), timeout=10_000
+    )
+
+    page.locator(f"{ACTIVE_NOTEBOOK} .jupyter-widgets button:has-text('Run')").click()
+    page.wait_for_function(
+        """([sel, before]) => {
+            const label = [...document.querySelectorAll(sel + ' .widget-label')]
+                .find(e => e.innerText.includes('points on the plot'));
+            const imgs = document.querySelectorAll(sel + ' .jupyter-widgets img');
+            return label && label.innerText.trim() === 'points on the plot: 1'
+                && imgs.length >= 2 && imgs[imgs.length - 1].src !== before
+                && imgs[imgs.length - 1].naturalWidth > 100;
+        }""",
+        arg=[ACTIVE_NOTEBOOK, plot_before],
+        timeout=90_000,
+    )
+    text = panel.inner_text()
+    assert "Pool(2)" in text and "speedup" in text, text
+    assert images.first.evaluate("img => img.naturalWidth") > 100, "no timeline drawn"
+    stderr = page.locator(f"{ACTIVE_NOTEBOOK} [data-mime-type='application/vnd.jupyter.stderr']")
+    assert stderr.count() == 0, "a cell wrote to stderr"
+    panel.scroll_into_view_if_needed()
+    screenshot(page, tmp_path, "explorer-after-run", full_page=True)

@@ -7,30 +7,39 @@ folders (settings, workspaces, runtime, data, config) inside the temporary folde
 from the developer's home leaks in and nothing in the repository is modified.
 
 :func:`launch_chromium` starts the system Chromium through Playwright (never a downloaded one).
+
+The steps every browser test shares are here too: :func:`serving` (a server for the test's
+duration, proved to leave no process behind), :func:`chromium_session` (the same for the
+browser), :func:`open_in_lab` and :func:`run_all` (what a learner does first).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from support.servers import ServerProcess, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
+# The notebook in the front tab (Lab keeps the others in the page, hidden).
+ACTIVE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -92,14 +101,10 @@ def snapshot(paths: list[str], root: Path = ROOT) -> dict[str, str]:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LabServer:
+class LabServer(ServerProcess):
     """``jupyter lab`` serving ``root``, with every Jupyter user folder under ``home``."""
+
+    name = "jupyter lab"
 
     def __init__(
         self,
@@ -108,6 +113,7 @@ class LabServer:
         extra_args: tuple[str, ...] = (),
         extra_env: dict[str, str] | None = None,
     ) -> None:
+        super().__init__(home / "jupyter-lab.log")
         self.root = root
         self.home = home
         self.extra_args = list(extra_args)
@@ -115,8 +121,6 @@ class LabServer:
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = home / "jupyter-lab.log"
-        self.proc: subprocess.Popen | None = None
         self.descendants: dict[int, tuple[float, str]] = {}  # pid: (create_time, cmdline)
 
     # -- environment -----------------------------------------------------------------------
@@ -164,25 +168,12 @@ class LabServer:
             start_new_session=True,
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.api("api/status")
-                return self
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}:\n{self.log()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"jupyter lab did not answer in {timeout} s:\n{self.log()}")
-            time.sleep(0.25)
+        self.wait_until_answering(timeout, interval=0.25)
+        return self
 
-    def log(self, tail: int = 60) -> str:
-        try:
-            return "\n".join(self.log_path.read_text().splitlines()[-tail:])
-        except OSError:
-            return ""
+    def answers(self) -> bool:
+        self.api("api/status")  # raises until the server is up
+        return True
 
     def api(self, path: str, method: str = "GET", timeout: float = 60) -> Any:
         """Call the server's REST API with the token; return the decoded JSON (or None)."""
@@ -270,7 +261,7 @@ class LabServer:
             time.sleep(0.2)
 
 
-# --- shared by the browser tests (test_browser, test_browser_explorer, test_site, the hub) -------
+# --- shared by the browser tests (test_browser, test_site, the hub) -----------------------------
 
 
 def unavailable(reason: str, variable: str = "MPCOURSE_REQUIRE_BROWSER") -> None:
@@ -343,3 +334,62 @@ def playwright_or_skip(variable: str = "MPCOURSE_REQUIRE_BROWSER") -> Any:
                 asyncio._set_running_loop(stale)
 
     return session
+
+
+@contextlib.contextmanager
+def serving(root: Path, home: Path, tag: str) -> Iterator[LabServer]:
+    """JupyterLab serving ``root`` for the block, every process it starts tagged ``tag``; on
+    exit it is stopped, and the test fails if any of those processes outlived it."""
+    from conftest import TAG, leftover_processes
+
+    server = LabServer(root, home, extra_env={TAG: tag})
+    server.start()
+    try:
+        yield server
+    finally:
+        leftovers = server.stop()
+    assert not leftovers, f"processes outlived JupyterLab: {leftovers}"
+    assert not leftover_processes(tag), "processes started by JupyterLab are still running"
+
+
+@contextlib.contextmanager
+def chromium_session(sync_playwright: Any) -> Iterator[Any]:
+    """Headless Chromium (from :func:`playwright_or_skip`'s ``sync_playwright``) for the block;
+    on exit it is closed, and the test fails if a browser process it started is still running."""
+    before = set(browser_processes())
+    with sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    deadline = time.monotonic() + 10
+    while left := {pid: cmd for pid, cmd in browser_processes().items() if pid not in before}:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert not left, f"browser processes left running: {left}"
+
+
+def open_in_lab(page: Any, lab: LabServer, path: str = "") -> None:
+    """Open Lab (at ``path``, a notebook) in a fresh workspace and wait until it is usable."""
+    page.goto(lab.lab_url(path))
+    page.wait_for_selector("#jp-main-statusbar")
+    if path.endswith(".ipynb"):
+        page.wait_for_selector(f"{ACTIVE_NOTEBOOK} .jp-Notebook .jp-Cell")
+        # the kernel has started and answered
+        page.wait_for_selector("#jp-main-statusbar >> text=/\\| Idle/", timeout=90_000)
+
+
+def run_all(page: Any) -> None:
+    """Run > Run All Cells, as a learner does, and wait until every code cell has run."""
+    page.click("#jp-MainMenu >> text=Run")
+    page.click("li.lm-Menu-item:has-text('Run All Cells')")
+    page.wait_for_function(
+        """sel => {
+            const prompts = [...document.querySelectorAll(sel + ' .jp-CodeCell .jp-InputPrompt')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""",
+        arg=ACTIVE_NOTEBOOK,
+        timeout=120_000,
+    )
