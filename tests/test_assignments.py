@@ -2,8 +2,9 @@
 
 Every folder ``tests/assignments/<a>/`` with a ``spec.toml`` is an assignment's catalogue of
 submissions: the reference answer, the blank release, other correct answers written differently,
-and the classic wrong answers, as real answer files (``answers/<folder>/<grade_id>.py``, linted by
-ruff). Adding a folder gives a new assignment the whole contract:
+and the classic wrong answers, as answer files (``answers/<folder>/<grade_id>.py``) or as edits of
+the reference answer (``answers/<folder>/<grade_id>.edit.toml``), all linted by ruff. Adding a
+folder gives a new assignment the whole contract:
 
 - the committed release/ is what nbgrader generates from source/ now;
 - the graded cells are the ones the spec names;
@@ -24,7 +25,15 @@ from __future__ import annotations
 
 import pytest
 from conftest import ROOT, TAG, leftover_processes, new_tag
-from support.nbgrader_harness import Catalogue, assignment_names, load_spec, release_drift
+from support.nbgrader_harness import (
+    ASSIGNMENTS,
+    Catalogue,
+    assignment_names,
+    load_spec,
+    read_answer_set,
+    release_drift,
+    run_tool,
+)
 
 SPECS = {name: load_spec(name) for name in assignment_names()}
 
@@ -105,9 +114,83 @@ def test_every_assignment_has_a_catalogue():
 
 @pytest.mark.parametrize("name", list(SPECS))
 def test_spec_is_consistent(name):
-    """Answer files match answer cells, every folder is used, cells named are graded cells,
-    correct answers lose nothing, and the copies grade every student once."""
+    """Answer files match answer cells, every edit fits its reference answer and changes it,
+    every folder is used, cells named are graded cells, correct answers lose nothing, and the
+    copies grade every student once."""
     assert SPECS[name].problems() == []
+
+
+REFERENCE = """def run(tasks, workers):
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=30)
+    return tasks
+"""
+
+
+@pytest.mark.parametrize(
+    "old, says",
+    [
+        (
+            "    for w in workers:\n        w.join()\n",
+            "`old` is not in the reference answer. The nearest reference lines:\n"
+            "--- old\n+++ reference lines 4-5\n",
+        ),
+        ("  for w in workers:\n      w.join(timeout=30)\n", "other indentation or spacing"),
+        ("    for w in workers:\n", "`old` occurs 2 times (reference lines 2, 4)"),
+    ],
+)
+def test_spec_is_consistent_names_an_edit_that_no_longer_fits(tmp_path, old, says):
+    """An edit whose `old` text is not in the reference answer exactly once is a problem of the
+    spec that names the answer file and shows where the text is, or the nearest lines."""
+    folder = tmp_path / "never_joined"
+    folder.mkdir()
+    (folder / "run.edit.toml").write_text(
+        f'why = "never joined"\n[[replace]]\nold = """{old}"""\nnew = ""\n'
+    )
+    answers = read_answer_set(folder, {}, {}, {"run": REFERENCE})
+    assert answers.cells == {}
+    [problem] = answers.problems
+    assert problem.startswith("answers/never_joined/run.edit.toml, [[replace]] #1: "), problem
+    assert says in problem, problem
+
+
+def test_an_edit_is_applied_to_the_reference_module_code(tmp_path):
+    """Replacements apply in order; a %%writefile cell's magic line is put back from the spec."""
+    folder = tmp_path / "quick"
+    folder.mkdir()
+    (folder / "run.edit.toml").write_text(
+        'why = "joined without a time limit, twice"\n'
+        '[[replace]]\nold = "w.join(timeout=30)"\nnew = "w.join()"\n'
+        '[[replace]]\nold = "w.join()"\nnew = "w.join()\\n        w.join()"\n'
+    )
+    answers = read_answer_set(
+        folder, {}, {"run": "m.py"}, {"run": "%%writefile m.py\n" + REFERENCE}
+    )
+    expected = REFERENCE.replace("w.join(timeout=30)", "w.join()\n        w.join()")
+    assert answers.problems == []
+    assert answers.edited == {"run": expected}
+    assert answers.cells == {"run": "%%writefile m.py\n" + expected}
+
+
+EDITED = [
+    pytest.param(name, folder, cell, id=f"{name}-{folder}-{cell}")
+    for name, spec in SPECS.items()
+    for folder, answers in sorted(spec.answer_sets.items())
+    for cell in sorted(answers.edited)
+]
+
+
+@pytest.mark.parametrize("name, folder, cell", EDITED)
+def test_edited_answers_pass_lint(name, folder, cell):
+    """An answer built from an edit is linted as its answer file would be (the assignment's
+    ruff.toml names the notebook's setup names)."""
+    code = SPECS[name].answer_sets[folder].edited[cell]
+    config = ASSIGNMENTS / name / "ruff.toml"
+    args = ["check", "--config", str(config), "--stdin-filename", f"{folder}/{cell}.py", "-"]
+    done = run_tool("ruff", *args, cwd=ROOT, timeout=60, stdin=code)
+    assert done.returncode == 0, f"{done.stdout}{done.stderr}\n{code}"
 
 
 # -- the nbgrader round trip -------------------------------------------------------------------

@@ -8,11 +8,16 @@ call, and read back per-cell scores and the messages the learner would see.
 The catalogue of every assignment is data, in ``tests/assignments/<a>/``: :func:`load_spec` reads
 its ``spec.toml`` and its answer files into a :class:`Spec`, and :class:`Catalogue` grades all of
 its submissions (split between course copies autograded at the same time, as the spec says).
-``tests/test_assignments.py`` runs the same contract on every assignment found there.
+An answer that is the reference with a small change is stored as that change (an :class:`Edit`,
+``<grade_id>.edit.toml``) and built from the source notebook's reference answer when the spec is
+read. ``tests/test_assignments.py`` runs the same contract on every assignment found there.
+
+:func:`run_tool` runs a program of the venv (nbgrader, mpcourse, ruff) the way the tests need it.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import shutil
@@ -33,27 +38,56 @@ SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_MARKERS = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")
 
 
-def nbgrader(
-    *args: str, cwd: Path, timeout: float = 900, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """Run the venv's nbgrader with the venv's bin first on PATH (nbgrader calls alembic).
+def tool_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a venv tool: ours, plus ``env``, with the venv's bin first on PATH.
 
-    ``env`` adds variables (the tests' process tag, which every kernel and worker inherits).
+    nbgrader calls ``alembic`` and ``mpcourse grade`` calls nbgrader from PATH; ``env`` adds
+    variables (the tests' process tag, which every kernel and worker inherits).
     """
-    env = dict(os.environ, **(env or {}), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return dict(os.environ, **(env or {}), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def run_tool(
+    name: str,
+    *args: str,
+    cwd: Path,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the venv's program ``name`` with ``args`` in ``cwd`` (see :func:`tool_env` for
+    ``env``), feeding it ``stdin``; its output is captured as text."""
     return subprocess.run(
-        [str(BIN / "nbgrader"), *args],
+        [str(BIN / name), *args],
         cwd=cwd,
-        env=env,
+        env=tool_env(env),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
 
 
+def nbgrader(
+    *args: str, cwd: Path, timeout: float = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the venv's nbgrader (see :func:`run_tool`)."""
+    return run_tool("nbgrader", *args, cwd=cwd, timeout=timeout, env=env)
+
+
 def strip_solution_markers(source: str) -> str:
     """The reference answer: a source cell's code without the BEGIN/END SOLUTION lines."""
     return "\n".join(line for line in source.splitlines() if not SOLUTION_MARKERS.match(line))
+
+
+def reference_answers(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """The reference solution of every answer cell of a source notebook, by grade_id."""
+    answers = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            answers[meta["grade_id"]] = strip_solution_markers(cell.source)
+    return answers
 
 
 def release_drift(generated: Path, committed: Path) -> list[str]:
@@ -109,12 +143,7 @@ class Course:
 
     def reference_answers(self, assignment: str, notebook: str) -> dict[str, str]:
         """The reference solution of every answer cell, by grade_id."""
-        answers = {}
-        for cell in self.source_notebook(assignment, notebook).cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("solution") and cell.cell_type == "code":
-                answers[meta["grade_id"]] = strip_solution_markers(cell.source)
-        return answers
+        return reference_answers(self.source_notebook(assignment, notebook))
 
     def submit(
         self,
@@ -196,19 +225,136 @@ class Course:
 # -- catalogues as data: tests/assignments/<a>/ -------------------------------------------------
 
 
+WRITEFILE = "%%writefile "
+
+
+class EditError(ValueError):
+    """An :class:`Edit` does not fit the reference answer it changes (the message says where)."""
+
+
+@dataclass
+class Edit:
+    """An answer stored as the reference with changes: ``answers/<folder>/<grade_id>.edit.toml``.
+
+    ``why`` says what the change does; ``replace`` holds (old, new) pairs, applied in order to the
+    reference answer (a %%writefile cell's module code, without the magic line). Each ``old`` must
+    occur exactly once in the text it is applied to, indentation and line ends included.
+    """
+
+    path: Path
+    why: str
+    replace: list[tuple[str, str]]
+
+    @classmethod
+    def read(cls, path: Path) -> Edit:
+        """Read an ``.edit.toml`` file: ``why = "..."`` and ``[[replace]]`` tables (old, new)."""
+        where = f"{path.parent.name}/{path.name}"
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise EditError(f"{where}: not valid TOML: {exc}") from None
+        tables = data.get("replace", [])
+        if set(data) != {"why", "replace"} or not isinstance(tables, list):
+            raise EditError(f"{where}: needs `why` and [[replace]] tables, and nothing else")
+        if not isinstance(data["why"], str) or not data["why"].strip():
+            raise EditError(f"{where}: `why` must say what the change does")
+        pairs = []
+        for k, table in enumerate(tables, 1):
+            if set(table) != {"old", "new"}:
+                raise EditError(f"{where}, [[replace]] #{k}: needs `old` and `new`, nothing else")
+            pairs.append((str(table["old"]), str(table["new"])))
+        if not pairs:
+            raise EditError(f"{where}: no [[replace]] table")
+        return cls(path, data["why"], pairs)
+
+    def apply(self, reference: str) -> str:
+        """The reference answer with every replacement made, or :class:`EditError`."""
+        text = reference
+        for k, (old, new) in enumerate(self.replace, 1):
+            where = f"{self.path.parent.name}/{self.path.name}, [[replace]] #{k}"
+            if not old:
+                raise EditError(f"{where}: `old` is empty")
+            if old == new:
+                raise EditError(f"{where}: `old` and `new` are the same text")
+            found = _line_numbers(text, old)
+            if len(found) != 1:
+                label = "reference" if k == 1 else f"reference after #1-#{k - 1}"
+                raise EditError(f"{where}: {_not_once(text, old, found, label)}")
+            text = text.replace(old, new)
+        if text == reference:
+            raise EditError(
+                f"{self.path.parent.name}/{self.path.name}: the result is the reference"
+            )
+        return text
+
+
+def _line_numbers(text: str, old: str) -> list[int]:
+    """The 1-based line numbers at which ``old`` starts in ``text`` (overlaps included)."""
+    starts, at = [], text.find(old)
+    while at >= 0:
+        starts.append(text.count("\n", 0, at) + 1)
+        at = text.find(old, at + 1)
+    return starts
+
+
+def _not_once(text: str, old: str, found: list[int], label: str = "reference") -> str:
+    """Why ``old`` does not name one place of ``text`` (the ``label``): where it occurs, or the
+    lines nearest to it."""
+    if found:
+        lines = ", ".join(str(n) for n in found)
+        return (
+            f"`old` occurs {len(found)} times ({label} lines {lines}): make it longer, so that "
+            "it names one place"
+        )
+    lines, want = text.splitlines(), old.splitlines()
+    size = max(1, len(want))
+
+    def likeness(i: int) -> float:
+        return difflib.SequenceMatcher(
+            None, "\n".join(want), "\n".join(lines[i : i + size])
+        ).ratio()
+
+    best = max(range(max(1, len(lines) - size + 1)), key=likeness)
+    near = lines[best : best + size]
+    message = f"`old` is not in the {label} answer."
+    if [x.strip() for x in want] == [x.strip() for x in near]:
+        message += (
+            " It is there with other indentation or spacing (compare them character by character)."
+        )
+    diff = difflib.unified_diff(
+        want, near, "old", f"{label} lines {best + 1}-{best + len(near)}", lineterm=""
+    )
+    return message + f" The nearest {label} lines:\n" + "\n".join(diff)
+
+
+def edited_cell(edit: Edit, reference: str) -> str:
+    """The code of the answer that ``edit`` makes of ``reference`` (a cell's reference answer).
+
+    A %%writefile cell's magic line is left out (as in an answer file); the result ends with a
+    line end, so an ``old`` that ends with one also matches the last line.
+    """
+    if reference.startswith(WRITEFILE):
+        reference = reference.partition("\n")[2]
+    return edit.apply(reference.rstrip("\n") + "\n")
+
+
 @dataclass
 class AnswerSet:
     """One folder of answers, ``tests/assignments/<a>/answers/<name>/``.
 
     ``cells`` maps an answer cell's grade_id to the source handed in (a %%writefile line put back
-    in front of a module's code); ``new_cells`` are (grade_id, source) cells added after that cell;
-    ``lose`` are graded cells that any student using this folder loses.
+    in front of a module's code); ``edited`` maps the grade_ids of the cells built from an
+    :class:`Edit` to their code (without the %%writefile line); ``new_cells`` are (grade_id,
+    source) cells added after that cell; ``lose`` are graded cells that any student using this
+    folder loses; ``problems`` are answer files that could not be read (an edit that does not fit).
     """
 
     name: str
     cells: dict[str, str]
     new_cells: list[tuple[str, str]] = field(default_factory=list)
     lose: set[str] = field(default_factory=set)
+    edited: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -269,6 +415,7 @@ class Spec:
         added: list[tuple[str, str]] = []
         for name in self.students[student].answers:
             answer_set = self.answer_sets[name]
+            assert not answer_set.problems, "\n".join(answer_set.problems)
             twice = set(cells) & set(answer_set.cells)
             assert not twice, f"{student} has two answers for {sorted(twice)}"
             cells.update(answer_set.cells)
@@ -301,15 +448,19 @@ class Spec:
         used = {name for s in self.students.values() for name in s.answers}
         found += [f"answers/{f}/ is used by no student" for f in sorted(folders - used)]
         for answer_set in self.answer_sets.values():
+            found += answer_set.problems
             for cell in answer_set.cells:
                 if cell not in solution:
                     found.append(f"answers/{answer_set.name}/{cell}.py: no answer cell {cell}")
             for after, _ in answer_set.new_cells:
                 if after not in every_id:
                     found.append(f"answers/{answer_set.name}: no cell {after} to add a cell after")
-        for cell in self.writefile:
+        reference = reference_answers(nb)
+        for cell, module in self.writefile.items():
             if cell not in solution:
                 found.append(f"[writefile]: no answer cell {cell}")
+            elif not reference[cell].startswith(f"{WRITEFILE}{module}\n"):
+                found.append(f"[writefile]: the answer cell {cell} does not write {module}")
         for student, record in self.students.items():
             cells = self.lost_by(student) | {c for c, _ in record.messages + record.stuck}
             found += [f"{student}: {c} is not a graded cell" for c in cells - self.graded_cells]
@@ -330,20 +481,38 @@ def assignment_names() -> list[str]:
     return sorted(p.parent.name for p in ASSIGNMENTS.glob("*/spec.toml"))
 
 
-def _answer_set(folder: Path, table: dict, writefile: dict[str, str]) -> AnswerSet:
+def read_answer_set(
+    folder: Path, table: dict, writefile: dict[str, str], reference: dict[str, str]
+) -> AnswerSet:
+    """Read one answer folder: ``<grade_id>.py`` files as they are, ``<grade_id>.edit.toml``
+    files applied to ``reference`` (the source notebook's reference answers, by grade_id)."""
     _check_keys(f"answers.{folder.name}", table, _ANSWER_KEYS)
     modules = {**writefile, **table.get("writefile", {})}
     extra_files = {entry["file"]: entry["after"] for entry in table.get("new_cells", [])}
     assert folder.is_dir(), f"no answer folder {folder}"
-    cells = {}
-    for path in sorted(folder.glob("*.py")):
-        if path.name in extra_files:
-            continue
-        code = path.read_text()
-        module = modules.get(path.stem)
-        cells[path.stem] = f"%%writefile {module}\n{code}" if module else code
-    new_cells = [(after, (folder / name).read_text()) for name, after in extra_files.items()]
-    return AnswerSet(folder.name, cells, new_cells, set(table.get("lose", [])))
+    answers = AnswerSet(folder.name, {}, lose=set(table.get("lose", [])))
+    codes = {
+        p.stem: p.read_text() for p in sorted(folder.glob("*.py")) if p.name not in extra_files
+    }
+    for path in sorted(folder.glob("*.edit.toml")):
+        cell = path.name.removesuffix(".edit.toml")
+        where = f"answers/{folder.name}/{path.name}"
+        if cell in codes:
+            answers.problems.append(f"{where}: {cell}.py answers the same cell")
+        elif cell not in reference:
+            answers.problems.append(f"{where}: no answer cell {cell} in the source notebook")
+        else:
+            try:
+                codes[cell] = answers.edited[cell] = edited_cell(Edit.read(path), reference[cell])
+            except EditError as exc:
+                answers.problems.append(f"answers/{exc}")
+    for cell, code in codes.items():
+        module = modules.get(cell)
+        answers.cells[cell] = f"{WRITEFILE}{module}\n{code}" if module else code
+    answers.new_cells = [
+        (after, (folder / name).read_text()) for name, after in extra_files.items()
+    ]
+    return answers
 
 
 def load_spec(assignment: str) -> Spec:
@@ -363,10 +532,14 @@ def load_spec(assignment: str) -> Spec:
             [tuple(pair) for pair in table.get("messages", [])],
             [tuple(pair) for pair in table.get("stuck", [])],
         )
+    notebook = data.get("notebook", assignment)
+    source = nbformat.read(ROOT / "source" / assignment / f"{notebook}.ipynb", as_version=4)
+    reference = reference_answers(source)
     tables = data.get("answers", {})
     names = {n for s in students.values() for n in s.answers} | set(tables)
     answer_sets = {
-        n: _answer_set(folder / "answers" / n, tables.get(n, {}), writefile) for n in names
+        n: read_answer_set(folder / "answers" / n, tables.get(n, {}), writefile, reference)
+        for n in names
     }
     grading = data.get("grading", {})
     _check_keys(f"{assignment}: [grading]", grading, {"groups", "copies", "first"})
@@ -380,7 +553,7 @@ def load_spec(assignment: str) -> Spec:
         groups = [order[i::copies] for i in range(copies)]
     return Spec(
         assignment=assignment,
-        notebook=data.get("notebook", assignment),
+        notebook=notebook,
         graded_cells=set(data["graded_cells"]),
         students=students,
         answer_sets=answer_sets,
