@@ -11,10 +11,8 @@ an LMS zip is unpacked, and bad input is refused with a message. Speed is measur
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -23,12 +21,11 @@ import nbformat
 import pytest
 from conftest import TAG, leftover_processes, new_tag
 from support.dask_cli import dask_cli_cluster
-from support.nbgrader_harness import Course, nbgrader
+from support.nbgrader_harness import Course, nbgrader, run_tool, tool_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grade_class"), pytest.mark.timeout(900)]
 
 ASSIGNMENT = NB = "pool"
-BIN = Path(sys.executable).parent
 SERIAL = "def parallel_map(func, items, processes=2):\n    return [func(x) for x in items]\n"
 CLASS = {
     "ada": ("reference", {}),
@@ -54,17 +51,9 @@ def _new_course(path: Path, tag: str) -> Course:
     return course
 
 
-# Shaped like nbgrader_harness.nbgrader on purpose: the command under test, run the same way.
-def mpcourse(*args: str, cwd: Path, tag: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", **{TAG: tag})
-    return subprocess.run(
-        [str(BIN / "mpcourse"), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=800,
-    )
+def mpcourse(*args: str, cwd: Path, tag: str) -> subprocess.CompletedProcess[str]:
+    """The command under test, run as nbgrader is (the venv's bin first on PATH, the tag set)."""
+    return run_tool("mpcourse", *args, cwd=cwd, timeout=800, env={TAG: tag})
 
 
 def _differences(got: dict, expected: dict) -> list[str]:
@@ -155,8 +144,7 @@ def test_a_dask_cluster_grades_the_same(classes, tmp_path):
     serial, _ = classes
     tag = new_tag("grade-dask")
     course = _new_course(tmp_path / "course", tag)
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", **{TAG: tag})
-    with dask_cli_cluster(tmp_path, env) as address:
+    with dask_cli_cluster(tmp_path, tool_env({TAG: tag})) as address:
         done = mpcourse("grade", ASSIGNMENT, "--scheduler", address, cwd=course.root, tag=tag)
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"dask at {address}" in done.stdout
