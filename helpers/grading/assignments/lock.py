@@ -37,19 +37,29 @@ import linecache
 import multiprocessing
 import os
 import queue as queue_module
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing import process as mp_process
+from multiprocessing import queues as mp_queues
 from multiprocessing import synchronize as mp_synchronize
 from multiprocessing.context import BaseContext
-from typing import Any
+from types import CodeType, FrameType
+from typing import Any, NoReturn
 
+from helpers.grading.assignments.common import (
+    checks_context,
+    drain,
+    error_of,
+    run_group,
+    stop,
+    wait_at,
+)
 from helpers.grading.bounded import BoundedRun, hint_for, last_lines, process_state
 from helpers.grading.watchdog import Watchdog
-from helpers.instruments.safety import NotSpawnSafeError, _describe, _problem, check_spawn_safe
+from helpers.instruments.safety import NotSpawnSafeError, _describe, _problem
 from helpers.instruments.timeline import TaskRecord, max_concurrency, overlapping_pairs
+from helpers.tasks.protocols import PutQueue
 
 __all__ = [
     "DepositRace",
@@ -154,7 +164,7 @@ class SharedBalance:
         """The balance now, read at once and not counted as an access."""
         return int(self._raw.value)
 
-    def get_lock(self) -> Any:
+    def get_lock(self) -> NoReturn:
         """There is none: the balance is a RawValue. Use the lock you are given."""
         raise AttributeError(
             "this balance has no lock of its own (it is like a RawValue): use the `lock` "
@@ -165,31 +175,56 @@ class SharedBalance:
         return f"SharedBalance(value={self.peek()})"
 
 
-def _acquire_bounded(
-    primitive: Any,
-    block: bool,
-    timeout: float | None,
-    unbounded_timeout: float,
-    kwargs: dict[str, Any],
-) -> tuple[bool, bool]:
-    """Acquire ``primitive``; a blocking wait with no timeout waits at most ``unbounded_timeout`` s.
+class _BoundedGuard:
+    """What :class:`TracedLock` and :class:`TracedSemaphore` share: ``acquire`` whose unlimited
+    wait gives up, and ``with``.
 
-    Accepts ``blocking=`` (the ``threading`` spelling) as well as ``block=``. Returns ``(got,
-    gave_up)``: ``gave_up`` is True when an unlimited wait reached unbounded_timeout.
+    A subclass sets ``_primitive`` (the real lock or semaphore) and ``timeout``, and says what a
+    wait that gave up means (:meth:`_too_long`) and what to note when it took the primitive
+    (:meth:`_took`). As for a real lock, ``__enter__`` returns what ``acquire()`` returned.
     """
-    if "blocking" in kwargs:
-        block = kwargs.pop("blocking")
-    if kwargs:
-        raise TypeError(f"acquire() got unexpected keyword arguments {sorted(kwargs)}")
-    if block and (timeout is None or timeout < 0):
-        got = primitive.acquire(True, unbounded_timeout)
-        return got, not got
-    if not block:
-        return primitive.acquire(False), False
-    return primitive.acquire(True, timeout), False
+
+    _primitive: mp_synchronize.SemLock
+    timeout: float
+
+    def acquire(self, block: bool = True, timeout: float | None = None, **kwargs: bool) -> bool:
+        """Like ``acquire`` of a real lock, but an unlimited wait ends after ``self.timeout`` s.
+
+        Accepts ``blocking=`` (the ``threading`` spelling) as well as ``block=``.
+        """
+        if "blocking" in kwargs:
+            block = kwargs.pop("blocking")
+        if kwargs:
+            raise TypeError(f"acquire() got unexpected keyword arguments {sorted(kwargs)}")
+        if not block:
+            got = self._primitive.acquire(False)
+        elif timeout is None or timeout < 0:
+            got = self._primitive.acquire(True, self.timeout)
+            if not got:
+                raise self._too_long()
+        else:
+            got = self._primitive.acquire(True, timeout)
+        if got:
+            self._took()
+        return got
+
+    def _too_long(self) -> RuntimeError:
+        raise NotImplementedError
+
+    def _took(self) -> None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
-class TracedLock:
+class TracedLock(_BoundedGuard):
     """A ``multiprocessing.Lock`` that records, in each process, how it was held.
 
     Use it like a lock: ``with lock:``, or ``acquire()`` and ``release()``. Each process's copy
@@ -210,25 +245,22 @@ class TracedLock:
         pause_after_release: float = 0.0002,
     ) -> None:
         ctx = ctx or multiprocessing.get_context()
-        self._lock = ctx.Lock()
+        self._primitive = ctx.Lock()
         self.timeout = timeout
         self.pause_after_release = pause_after_release
         self.acquisitions = 0
         self.most_writes_per_hold = 0
         self._writes_at: int | None = None
 
-    def acquire(self, block: bool = True, timeout: float | None = None, **kwargs: Any) -> bool:
-        """Like ``Lock.acquire``, but an unlimited wait ends after ``self.timeout`` seconds."""
-        got, gave_up = _acquire_bounded(self._lock, block, timeout, self.timeout, kwargs)
-        if gave_up:
-            raise LockWaitTooLong(
-                f"waited {self.timeout:g} s for the lock: a process that took it never "
-                "released it. Release the lock after each update, best with `with lock:`."
-            )
-        if got:
-            self.acquisitions += 1
-            self._writes_at = _writes_here
-        return got
+    def _too_long(self) -> RuntimeError:
+        return LockWaitTooLong(
+            f"waited {self.timeout:g} s for the lock: a process that took it never "
+            "released it. Release the lock after each update, best with `with lock:`."
+        )
+
+    def _took(self) -> None:
+        self.acquisitions += 1
+        self._writes_at = _writes_here
 
     def release(self) -> None:
         """Release the lock, then pause briefly so that a waiting process can take it."""
@@ -237,21 +269,15 @@ class TracedLock:
                 self.most_writes_per_hold, _writes_here - self._writes_at
             )
             self._writes_at = None
-        self._lock.release()
+        self._primitive.release()
         if self.pause_after_release:
             time.sleep(self.pause_after_release)
-
-    def __enter__(self) -> bool:
-        return self.acquire()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
 
     def __repr__(self) -> str:
         return f"<TracedLock acquisitions={self.acquisitions}>"
 
 
-class TracedSemaphore:
+class TracedSemaphore(_BoundedGuard):
     """A ``multiprocessing.Semaphore(value)`` that counts, in each process, acquires and releases.
 
     Use it like a semaphore: ``with semaphore:``, or ``acquire()`` and ``release()``. ``held``
@@ -260,11 +286,13 @@ class TracedSemaphore:
     given back cannot hang a grader.
     """
 
+    _primitive: mp_synchronize.Semaphore
+
     def __init__(
         self, value: int = 1, ctx: BaseContext | None = None, timeout: float = 4.0
     ) -> None:
         ctx = ctx or multiprocessing.get_context()
-        self._sem = ctx.Semaphore(value)
+        self._primitive = ctx.Semaphore(value)
         self.slots = value
         self.timeout = timeout
         self.acquired = 0
@@ -275,32 +303,23 @@ class TracedSemaphore:
         """Slots this process has taken and not given back."""
         return self.acquired - self.released
 
-    def acquire(self, block: bool = True, timeout: float | None = None, **kwargs: Any) -> bool:
-        """Like ``Semaphore.acquire``, but an unlimited wait ends after ``self.timeout`` seconds."""
-        got, gave_up = _acquire_bounded(self._sem, block, timeout, self.timeout, kwargs)
-        if gave_up:
-            raise SlotWaitTooLong(
-                f"waited {self.timeout:g} s for a free slot of Semaphore({self.slots}), in vain: "
-                "the processes that took the slots never gave them back."
-            )
-        if got:
-            self.acquired += 1
-        return got
+    def _too_long(self) -> RuntimeError:
+        return SlotWaitTooLong(
+            f"waited {self.timeout:g} s for a free slot of Semaphore({self.slots}), in vain: "
+            "the processes that took the slots never gave them back."
+        )
+
+    def _took(self) -> None:
+        self.acquired += 1
 
     def release(self) -> None:
         """Give one slot back."""
-        self._sem.release()
+        self._primitive.release()
         self.released += 1
 
     def get_value(self) -> int:
         """The number of free slots (not available on macOS)."""
-        return int(self._sem.get_value())
-
-    def __enter__(self) -> bool:
-        return self.acquire()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
+        return int(self._primitive.get_value())
 
     def __repr__(self) -> str:
         return f"<TracedSemaphore slots={self.slots} held here={self.held}>"
@@ -354,17 +373,6 @@ class TracedEvent:
 # ================================================================================================
 
 
-def _error(exc: BaseException) -> tuple[str, str]:
-    return type(exc).__name__, str(exc)
-
-
-def _wait_at(gate: Any, timeout: float = 10.0) -> None:
-    try:
-        gate.wait(timeout)
-    except threading.BrokenBarrierError:
-        pass
-
-
 @dataclass(frozen=True)
 class DepositorReport:
     """What one depositor process did: its accesses to the balance and its use of the lock.
@@ -385,25 +393,25 @@ class DepositorReport:
 
 
 def depositor(
-    deposit: Callable[..., Any],
+    deposit: Callable[[SharedBalance, TracedLock, int, int], object],
     balance: SharedBalance,
     lock: TracedLock,
     amount: int,
     times: int,
-    gate: Any,
-    results: Any,
+    gate: mp_synchronize.Barrier,
+    results: PutQueue,
     name: str,
 ) -> None:
     """``Process`` target: wait at ``gate``, call ``deposit(balance, lock, amount, times)``, report.
 
     Puts one :class:`DepositorReport` on ``results``, whatever ``deposit`` did.
     """
-    _wait_at(gate)
+    wait_at(gate)
     error = None
     try:
         deposit(balance, lock, amount, times)
     except BaseException as exc:  # noqa: BLE001 - reported to the learner
-        error = _error(exc)
+        error = error_of(exc)
     results.put(
         DepositorReport(
             name,
@@ -442,24 +450,24 @@ class SlotReport:
 
 
 def slot_taker(
-    run_with_slot: Callable[..., Any],
+    run_with_slot: Callable[[TracedSemaphore, Callable[[Any], Any], Any], Any],
     semaphore: TracedSemaphore,
     func: Callable[[Any], Any],
     item: Any,
-    gate: Any,
-    results: Any,
+    gate: mp_synchronize.Barrier,
+    results: PutQueue,
     index: int,
 ) -> None:
     """``Process`` target: wait at ``gate``, call ``run_with_slot(semaphore, func, item)``, report.
 
     Puts one :class:`SlotReport` on ``results``, whatever happened.
     """
-    _wait_at(gate)
+    wait_at(gate)
     value, error = None, None
     try:
         value = run_with_slot(semaphore, func, item)
     except BaseException as exc:  # noqa: BLE001 - reported to the learner
-        error = _error(exc)
+        error = error_of(exc)
     report = SlotReport(
         index, item, os.getpid(), value, error, semaphore.acquired, semaphore.released
     )
@@ -495,13 +503,13 @@ class WaiterReport:
 
 
 def signal_waiter(
-    wait_for_start: Callable[..., Any],
+    wait_for_start: Callable[[TracedEvent, Callable[[Any], Any], Any, PutQueue, float], object],
     start: TracedEvent,
     func: Callable[[Any], Any],
     item: Any,
-    results: Any,
+    results: PutQueue,
     wait_timeout: float,
-    log: Any,
+    log: PutQueue,
     index: int,
 ) -> None:
     """``Process`` target: say "alive" on ``log``, call ``wait_for_start``, report on ``log``.
@@ -514,7 +522,7 @@ def signal_waiter(
     try:
         wait_for_start(start, func, item, results, wait_timeout)
     except BaseException as exc:  # noqa: BLE001 - reported to the learner
-        error = _error(exc)
+        error = error_of(exc)
     log.put(("done", WaiterReport(index, os.getpid(), tuple(start.waits), error, time.time())))
 
 
@@ -527,14 +535,14 @@ class TracedResults:
     learner's own ``wait_for_start`` still does all the work.
     """
 
-    def __init__(self, queue: Any, log: Any) -> None:
+    def __init__(self, queue: mp_queues.Queue[Any], log: PutQueue) -> None:
         self._queue = queue
         self._log = log
 
-    def put(self, obj: Any, *args: Any, **kwargs: Any) -> None:
+    def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
         if isinstance(obj, str) and obj == "ready":
             self._log.put(("ready", os.getpid(), time.time()))
-        self._queue.put(obj, *args, **kwargs)
+        self._queue.put(obj, block, timeout)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -542,8 +550,11 @@ class TracedResults:
         return getattr(self._queue, name)
 
 
-def _trace_results(process: Any, log: Any) -> bool:
-    """Wrap the ``results`` argument of a ``wait_for_start`` process; True if it was found."""
+def _trace_results(process: Any, log: PutQueue) -> bool:
+    """Wrap the ``results`` argument of a ``wait_for_start`` process; True if it was found.
+
+    ``process`` is a ``Process`` (``Any``: its ``_args`` and ``_kwargs`` are private, undeclared).
+    """
     args = list(process._args)
     if len(args) >= 4:
         args[3] = TracedResults(args[3], log)
@@ -561,65 +572,6 @@ def _trace_results(process: Any, log: Any) -> bool:
 # ================================================================================================
 # Parent side: run the learner's child-side function in several processes (through run_bounded)
 # ================================================================================================
-
-
-def _context(start_method: str | None) -> Any:
-    """The context the checks start their processes with.
-
-    By default that is forkserver where it exists, with this module preloaded: each child is then
-    a fork of a server that has already imported it, which starts in milliseconds, where spawn
-    would start a fresh interpreter per child (a second or more on a busy machine). A forkserver
-    child is as strict as a spawned one: it gets the learner's function by pickle and must import
-    it, so a function defined in the notebook fails in the same way.
-    """
-    if start_method is None and "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
-        return ctx
-    return multiprocessing.get_context(start_method)
-
-
-def _collect(q: Any, procs: Sequence[Any], expected: int, seconds: float) -> list[Any]:
-    """Up to ``expected`` items from ``q`` within ``seconds``; stop early once every process ended."""
-    got: list[Any] = []
-    deadline = time.monotonic() + seconds
-    while len(got) < expected:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        try:
-            got.append(q.get(timeout=min(0.2, remaining)))
-        except queue_module.Empty:
-            if not any(p.is_alive() for p in procs):
-                got.extend(_drain(q))
-                break
-    return got
-
-
-def _drain(q: Any, wait: float = 0.2) -> list[Any]:
-    """Everything on ``q`` now (waiting ``wait`` seconds for each, for feeder threads)."""
-    got = []
-    while True:
-        try:
-            got.append(q.get(timeout=wait))
-        except queue_module.Empty:
-            return got
-
-
-def _stop(procs: Sequence[Any], grace: float = 1.0) -> list[int | None]:
-    """Join every process (``grace`` s in all), kill what is left; return the exit codes."""
-    deadline = time.monotonic() + grace
-    codes = []
-    for p in procs:
-        p.join(max(0.0, deadline - time.monotonic()))
-        if p.is_alive():
-            p.terminate()
-            p.join(1)
-        if p.is_alive():
-            p.kill()
-            p.join(1)
-        codes.append(p.exitcode)
-    return codes
 
 
 @dataclass
@@ -749,7 +701,7 @@ class DepositRace:
 
 
 def deposit_race(
-    deposit: Callable[..., Any],
+    deposit: Callable[[SharedBalance, TracedLock, int, int], object],
     processes: int = 4,
     times: int = 30,
     amount: int = 1,
@@ -767,8 +719,7 @@ def deposit_race(
     where it exists, see :func:`_context`; else the one in force). Raises :class:`helpers.NotSpawnSafeError` at once if ``deposit`` cannot be found by
     a spawned child.
     """
-    ctx = _context(start_method)
-    check_spawn_safe(deposit, ctx.get_start_method())
+    ctx = checks_context(start_method, __name__, deposit)
     began = time.monotonic()
     balance = SharedBalance(initial, pause, ctx)
     lock = TracedLock(ctx)
@@ -782,10 +733,7 @@ def deposit_race(
         )
         for i in range(processes)
     ]
-    for p in procs:
-        p.start()
-    reports = _collect(results, procs, processes, limit)
-    codes = _stop(procs)
+    reports, codes = run_group(procs, results, processes, limit)
     return DepositRace(
         processes,
         times,
@@ -870,7 +818,7 @@ class SlotRun:
 
 
 def slot_check(
-    run_with_slot: Callable[..., Any],
+    run_with_slot: Callable[[TracedSemaphore, Callable[[Any], Any], Any], Any],
     func: Callable[[Any], Any],
     items: Sequence[Any],
     slots: int = 2,
@@ -887,9 +835,7 @@ def slot_check(
     :class:`helpers.NotSpawnSafeError` at once if ``run_with_slot`` or ``func`` cannot be found
     by a spawned child.
     """
-    ctx = _context(start_method)
-    check_spawn_safe(run_with_slot, ctx.get_start_method())
-    check_spawn_safe(func, ctx.get_start_method())
+    ctx = checks_context(start_method, __name__, run_with_slot, func)
     items = list(items)
     began = time.monotonic()
     semaphore = TracedSemaphore(slots, ctx, slot_timeout)
@@ -903,10 +849,7 @@ def slot_check(
         )
         for i, item in enumerate(items)
     ]
-    for p in procs:
-        p.start()
-    reports = _collect(results, procs, len(items), limit)
-    codes = _stop(procs)
+    reports, codes = run_group(procs, results, len(items), limit)
     return SlotRun(
         slots, items, sorted(reports, key=lambda r: r.index), codes, time.monotonic() - began
     )
@@ -1014,7 +957,7 @@ class StartRun:
 
 
 def start_check(
-    wait_for_start: Callable[..., Any],
+    wait_for_start: Callable[[TracedEvent, Callable[[Any], Any], Any, PutQueue, float], object],
     func: Callable[[Any], Any],
     items: Sequence[Any],
     *,
@@ -1038,9 +981,7 @@ def start_check(
     ``limit`` bounds the start-up; ``start_method`` picks the context (as for
     :func:`deposit_race`).
     """
-    ctx = _context(start_method)
-    check_spawn_safe(wait_for_start, ctx.get_start_method())
-    check_spawn_safe(func, ctx.get_start_method())
+    ctx = checks_context(start_method, __name__, wait_for_start, func)
     items = list(items)
     n = len(items)
     start = TracedEvent(ctx, event_timeout if event_timeout is not None else wait_timeout + 1.0)
@@ -1082,7 +1023,7 @@ def start_check(
             if not any(p.is_alive() for p in procs):
                 break
     time.sleep(hold)
-    messages.extend(_drain(results, 0.05))
+    messages.extend(drain(results, 0.05))
     readys_before_set = messages.count("ready")
     set_time = None
     if set_event:
@@ -1091,12 +1032,12 @@ def start_check(
     finish = time.monotonic() + (settle if set_event else wait_timeout + 2.5)
     while len(reports) < len(alive) and time.monotonic() < finish:
         take_log(0.1)
-        messages.extend(_drain(results, 0.0))
-    messages.extend(_drain(results, 0.2))
+        messages.extend(drain(results, 0.0))
+    messages.extend(drain(results, 0.2))
     while take_log(0.05):
         pass
     still = [i for i, p in enumerate(procs) if i in alive and i not in reports and p.is_alive()]
-    codes = _stop(procs, grace=0.2)
+    codes = stop(procs, grace=0.2)
     return StartRun(
         items=items,
         wait_timeout=wait_timeout,
@@ -1238,7 +1179,7 @@ class TogetherRun:
         )
 
 
-def _line_in(frame: Any, code: Any) -> str:
+def _line_in(frame: FrameType | None, code: CodeType | None) -> str:
     """The source line that ``code`` (a function's code) was running, in ``frame``'s stack."""
     while frame is not None:
         if frame.f_code is code:
@@ -1247,7 +1188,7 @@ def _line_in(frame: Any, code: Any) -> str:
     return ""
 
 
-def _is_learner_waiter(target: Any) -> bool:
+def _is_learner_waiter(target: object) -> bool:
     return (
         getattr(target, "__module__", None) == "starting"
         and getattr(target, "__name__", None) == "wait_for_start"
@@ -1255,7 +1196,7 @@ def _is_learner_waiter(target: Any) -> bool:
 
 
 def together_run(
-    start_together: Callable[..., Any],
+    start_together: Callable[[Callable[[Any], Any], list[Any]], Any],
     func: Callable[[Any], Any],
     items: Sequence[Any],
     *,
@@ -1283,16 +1224,16 @@ def together_run(
     log = ctx.Queue()
     set_times: list[float] = []
     ready_times: list[float] = []
-    started: list[tuple[Any, float, bool]] = []
+    started: list[tuple[mp_process.BaseProcess, float, bool]] = []
 
     original_start = mp_process.BaseProcess.start
     original_set = mp_synchronize.Event.set
     original_proxy_set = mp_managers.EventProxy.set  # type: ignore[attr-defined]
 
-    def start(self: Any) -> None:
+    def start(self: mp_process.BaseProcess) -> None:
         if os.getpid() != me:
             return original_start(self)
-        target = self._target
+        target = getattr(self, "_target", None)  # private: typeshed does not declare it
         problem = _problem(target) if target is not None else None
         if problem:
             raise NotSpawnSafeError(
@@ -1305,7 +1246,7 @@ def together_run(
         original_start(self)
         started.append((self, time.time(), traced))
 
-    def event_set(self: Any) -> None:
+    def event_set(self: mp_synchronize.Event) -> None:
         if os.getpid() == me:
             set_times.append(time.time())
         original_set(self)
@@ -1350,7 +1291,7 @@ def together_run(
             since["ended"] = None
         return reason
 
-    def on_stuck(reason: str, frame: Any) -> None:
+    def on_stuck(reason: str, frame: FrameType | None) -> None:
         found["reason"] = reason
         found["after"] = time.monotonic() - t0
         found["line"] = _line_in(frame, code)
@@ -1368,7 +1309,7 @@ def together_run(
     interrupted = dog.interrupted
     after = time.monotonic() - t0
     states = [(p, at, s, process_state(p)) for p, at, s in started]
-    codes = _stop([p for p, _, _, _ in states], grace=0.5 if interrupted else 2.0)
+    codes = stop([p for p, _, _, _ in states], grace=0.5 if interrupted else 2.0)
     time.sleep(0.05)
     read_log()
     processes = [

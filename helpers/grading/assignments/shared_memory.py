@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from helpers.grading.assignments.lock import _collect, _context, _stop
-from helpers.instruments.safety import check_spawn_safe
+from helpers.grading.assignments.common import checks_context, run_group, wait_at
 
 __all__ = ["AddRace", "PausingValue", "ShmCheck", "add_race", "shm_check"]
 
@@ -70,7 +69,7 @@ class PausingValue:
 
 def _adder(add_many: Callable[..., Any], counter: Any, times: int, gate: Any, results: Any) -> None:
     try:
-        gate.wait(10)
+        wait_at(gate)
         add_many(counter, times)
         results.put(None)
     except BaseException as exc:  # noqa: BLE001 - reported to the learner
@@ -117,8 +116,7 @@ def add_race(
     start_method: str | None = None,
 ) -> AddRace:
     """Run ``add_many(counter, times)`` in ``processes`` processes released at the same moment."""
-    ctx = _context(start_method)
-    check_spawn_safe(add_many, ctx.get_start_method())
+    ctx = checks_context(start_method, __name__, add_many)
     counter = PausingValue(ctx, pause)
     gate = ctx.Barrier(processes)
     results = ctx.Queue()
@@ -126,10 +124,7 @@ def add_race(
         ctx.Process(target=_adder, args=(add_many, counter, times, gate, results))
         for _ in range(processes)
     ]
-    for p in procs:
-        p.start()
-    reports = _collect(results, procs, processes, 20.0)
-    codes = _stop(procs)
+    reports, codes = run_group(procs, results, processes, 20.0)
     errors = [r for r in reports if r]
     if len(reports) < processes and not errors:
         errors.append("an error that ended its process (see the exit codes)")
