@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, TAG, leftover_processes, new_tag
+from support.attacks import detached_grandchild, fork_bomb
 from support.nbgrader_harness import Course, nbgrader
 
 from helpers.grading.sandbox import sandbox_status
@@ -127,16 +128,7 @@ for target in targets:
         print("refused:", target, exc.strerror)
 """
 
-DETACHED_CHILD = """
-import os, time
-pid = os.fork()
-if pid == 0:
-    os.setsid()
-    if os.fork() == 0:
-        time.sleep(600)
-    os._exit(0)
-os.waitpid(pid, 0)
-"""
+DETACHED_CHILD = detached_grandchild(600)
 
 OS_EXIT = "import os\nos._exit(0)\n"
 
@@ -149,18 +141,7 @@ while True:
     pass
 """
 
-FORK_BOMB = """
-import os, time
-children = 0
-try:
-    for _ in range(100_000):
-        if os.fork() == 0:
-            time.sleep(20)
-            os._exit(0)
-        children += 1
-except OSError as exc:
-    print("stopped after", children, "children:", exc)
-"""
+FORK_BOMB = fork_bomb(100_000, 20)
 
 MEMORY_HOG = """
 try:

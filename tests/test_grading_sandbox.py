@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, TAG, leftover_processes, new_tag
+from support.attacks import detached_grandchild, fork_bomb
 
 from helpers.grading import BoundedRun
 from helpers.grading import sandbox as sandbox_module
@@ -140,17 +141,7 @@ print(json.dumps({{"connect": out}}))
 def test_a_detached_child_dies_with_the_sandbox(tmp_path, monkeypatch):
     tag = new_tag("detached")
     monkeypatch.setenv(TAG, tag)
-    code = """
-import json, os, time
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        time.sleep(300)
-    os._exit(0)
-os.wait()
-print(json.dumps({"forked": True}), flush=True)
-time.sleep(300)
-"""
+    code = detached_grandchild(300) + "time.sleep(300)\n"
     box = Sandbox(
         [sys.executable, "-I", "-c", code],
         course_dirs=[str(tmp_path)],
@@ -166,20 +157,7 @@ time.sleep(300)
 
 @isolated
 def test_a_fork_bomb_is_stopped(tmp_path):
-    code = """
-import json, os, time
-children = 0
-try:
-    for _ in range(5000):
-        if os.fork() == 0:
-            time.sleep(30)
-            os._exit(0)
-        children += 1
-except OSError as exc:
-    pass
-print(json.dumps({"children": children}), flush=True)
-os._exit(0)
-"""
+    code = fork_bomb(5000, 30) + "os._exit(0)\n"
     limits = Limits(max_processes=40)
     found = run_in_sandbox(code, tmp_path, limits=limits)
     probe = Sandbox(["true"], limits=limits)
