@@ -432,8 +432,6 @@ class Spec:
 
     def problems(self) -> list[str]:
         """What is inconsistent in the spec, checked against the source notebook."""
-        import nbformat
-
         nb = nbformat.read(
             ROOT / "source" / self.assignment / f"{self.notebook}.ipynb", as_version=4
         )
@@ -467,6 +465,14 @@ class Spec:
             lost = self.lost_by(student)
             unlost = {c for c, _ in record.messages + record.stuck} - lost
             found += [f"{student}: a message for {c}, which it does not lose" for c in unlost]
+            readable = not any(self.answer_sets[n].problems for n in record.answers)
+            handed_in = {**reference, **self.answers_of(student)[0]} if readable else {}
+            code_lines = {ln.strip() for code in handed_in.values() for ln in code.splitlines()}
+            found += [
+                f"{student}: the stuck line {line!r} is no line of the code it hands in"
+                for _, line in record.stuck
+                if line not in code_lines
+            ]
         for student in self.quiet:
             if student not in self.students or self.lost_by(student):
                 found.append(f"quiet: {student} is not a student with full marks")
