@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from distributed import Client, as_completed, wait
-from support.selfcheck_cases import accepts, params, rejects, worked_solution
+from support.selfcheck_cases import accepts, rejects, selfcheck_test, worked_solution
 
 import helpers
 from helpers.selfcheck import lesson_10
@@ -111,7 +111,4 @@ CASES = [
     rejects(or_errors, errors_local_but_careful, "not on one of the cluster's workers"),
 ]
 
-
-@pytest.mark.parametrize("case", params(CASES))
-def test_selfcheck(case, address, capsys):
-    case.verify(capsys, address)
+test_selfcheck = selfcheck_test(CASES, "address")  # each check is called with the cluster's address

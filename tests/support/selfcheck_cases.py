@@ -89,13 +89,16 @@ def params(cases: Iterable[Case]) -> list[Any]:
     return [pytest.param(case, id=case.id) for case in cases]
 
 
-def selfcheck_test(cases: Iterable[Case]) -> Callable[..., None]:
+def selfcheck_test(cases: Iterable[Case], *fixtures: str) -> Callable[..., None]:
     """A lesson's one test: every case of its table, each under its own id. A test module
-    collects it as ``test_selfcheck = selfcheck_test(CASES)``."""
+    collects it as ``test_selfcheck = selfcheck_test(CASES)``. The values of the pytest
+    ``fixtures`` named (e.g. ``"address"``, a cluster's) follow each answer in the check's call."""
 
     @pytest.mark.parametrize("case", params(cases))
-    def test_selfcheck(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
-        case.verify(capsys)
+    def test_selfcheck(
+        case: Case, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+    ) -> None:
+        case.verify(capsys, *(request.getfixturevalue(name) for name in fixtures))
 
     return test_selfcheck
 
