@@ -15,18 +15,29 @@ reports, and the run's own time limit ends the call.
 
 from __future__ import annotations
 
+import linecache
 import signal
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from helpers.grading.bounded import GraderInterrupt
 
-__all__ = ["Watchdog"]
+__all__ = ["Watchdog", "line_in"]
+
+
+def line_in(frame: FrameType | None, code: CodeType | None) -> str:
+    """The source line that ``code`` (a function's code) was running, in ``frame``'s stack: what
+    ``on_stuck`` tells the learner. ``""`` when ``code`` is not in the stack."""
+    while frame is not None:
+        if frame.f_code is code:
+            return linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        frame = frame.f_back
+    return ""
 
 
 class Watchdog:

@@ -33,7 +33,6 @@ module, so it pickles under fork, spawn and forkserver.
 
 from __future__ import annotations
 
-import linecache
 import multiprocessing
 import os
 import queue as queue_module
@@ -44,7 +43,7 @@ from multiprocessing import process as mp_process
 from multiprocessing import queues as mp_queues
 from multiprocessing import synchronize as mp_synchronize
 from multiprocessing.context import BaseContext
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any, NoReturn
 
 from helpers.grading.assignments.common import (
@@ -56,7 +55,7 @@ from helpers.grading.assignments.common import (
     wait_at,
 )
 from helpers.grading.bounded import BoundedRun, hint_for, last_lines, process_state
-from helpers.grading.watchdog import Watchdog
+from helpers.grading.watchdog import Watchdog, line_in
 from helpers.instruments.safety import NotSpawnSafeError, _describe, _problem
 from helpers.instruments.timeline import TaskRecord, max_concurrency, overlapping_pairs
 from helpers.tasks.protocols import PutQueue
@@ -1179,15 +1178,6 @@ class TogetherRun:
         )
 
 
-def _line_in(frame: FrameType | None, code: CodeType | None) -> str:
-    """The source line that ``code`` (a function's code) was running, in ``frame``'s stack."""
-    while frame is not None:
-        if frame.f_code is code:
-            return linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-        frame = frame.f_back
-    return ""
-
-
 def _is_learner_waiter(target: object) -> bool:
     return (
         getattr(target, "__module__", None) == "starting"
@@ -1294,7 +1284,7 @@ def together_run(
     def on_stuck(reason: str, frame: FrameType | None) -> None:
         found["reason"] = reason
         found["after"] = time.monotonic() - t0
-        found["line"] = _line_in(frame, code)
+        found["line"] = line_in(frame, code)
 
     mp_process.BaseProcess.start = start  # type: ignore[method-assign]
     mp_synchronize.Event.set = event_set  # type: ignore[method-assign]

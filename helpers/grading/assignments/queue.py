@@ -23,7 +23,6 @@ in this module, so it pickles under fork, spawn and forkserver.
 
 from __future__ import annotations
 
-import linecache
 import os
 import queue as queue_module
 import shutil
@@ -36,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import process as mp_process
 from multiprocessing import queues as mp_queues
+from types import CodeType, FrameType
 from typing import Any
 
 from helpers.grading.bounded import (
@@ -45,7 +45,8 @@ from helpers.grading.bounded import (
     process_state,
     run_bounded,
 )
-from helpers.grading.watchdog import Watchdog
+from helpers.grading.watchdog import Watchdog, line_in
+from helpers.instruments.timeline import TaskRecord
 
 __all__ = [
     "ConsumerRun",
@@ -221,7 +222,7 @@ class _Recorder:
 
 
 def feed_consumer(
-    consume: Callable[..., Any],
+    consume: Callable[[_LateQueue, queue_module.Queue[Any], _Recorder], object],
     func: Callable[[Any], Any],
     items: Sequence[Any],
     timeout: float = 3.0,
@@ -340,7 +341,7 @@ class PipelineRun:
         return {p.pid for p in self.processes if p.pid is not None}
 
 
-def _process_running(proc: Any) -> bool:
+def _process_running(proc: mp_process.BaseProcess) -> bool:
     """True while ``proc`` runs; False once it ended, reaped or not. Never reaps it."""
     import psutil
 
@@ -360,30 +361,24 @@ _GET_CODES = {
 }
 
 
-def _where(frame: Any, code: Any) -> tuple[str, str]:
+def _where(frame: FrameType | None, code: CodeType | None) -> tuple[str, str]:
     """The line of ``code`` in ``frame``'s stack, and whether it waits in join, get or other."""
     chain = []
-    while frame is not None:
-        chain.append(frame)
-        frame = frame.f_back
-    line = ""
-    inner: list[Any] = chain
-    for i, f in enumerate(chain):
-        if f.f_code is code:
-            line = linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
-            inner = chain[:i]
-            break
-    codes = {f.f_code for f in inner}
+    inner = frame
+    while inner is not None and inner.f_code is not code:
+        chain.append(inner)  # the frames below the learner's code: what it is waiting in
+        inner = inner.f_back
+    codes = {f.f_code for f in chain}
     if _JOIN_CODE in codes:
         waiting = "join"
     elif codes & _GET_CODES:
         waiting = "get"
     else:
         waiting = "other"
-    return line, waiting
+    return line_in(frame, code), waiting
 
 
-def _unread_queues(queues: list[Any]) -> int:
+def _unread_queues(queues: list[mp_queues.Queue[Any] | mp_queues.SimpleQueue[Any]]) -> int:
     """How many of the queues hold data that nobody has read yet."""
     count = 0
     for q in list(queues):
@@ -395,14 +390,14 @@ def _unread_queues(queues: list[Any]) -> int:
     return count
 
 
-def _is_manager_server(process: Any) -> bool:
+def _is_manager_server(process: mp_process.BaseProcess) -> bool:
     """True for the server process of a ``multiprocessing.Manager``: not one of the consumers."""
     target = getattr(process, "_target", None)
     return getattr(target, "__qualname__", "").endswith("Manager._run_server")
 
 
 def trace_pipeline(
-    pipeline: Callable[..., Any],
+    pipeline: Callable[[Callable[[Any], Any], list[Any], int], Any],
     func: Callable[[Any], Any],
     items: Sequence[Any],
     n_consumers: int = 2,
@@ -429,8 +424,8 @@ def trace_pipeline(
     log_path = os.path.join(tmp, "calls")
     open(log_path, "w").close()
     counted = CountedCall(func, log_path)
-    started: list[tuple[Any, float]] = []  # (process, time.time() when started)
-    queues: list[Any] = []  # strong references: see the end
+    started: list[tuple[mp_process.BaseProcess, float]] = []  # (process, time.time() started)
+    queues: list[mp_queues.Queue[Any] | mp_queues.SimpleQueue[Any]] = []  # kept: see the end
     exit_codes: dict[int, int | None] = {}
 
     original_start = mp_process.BaseProcess.start
@@ -438,13 +433,13 @@ def trace_pipeline(
     original_queue_init = mp_queues.Queue.__init__
     original_simple_queue_init = mp_queues.SimpleQueue.__init__
 
-    def start(self: Any) -> None:
+    def start(self: mp_process.BaseProcess) -> None:
         server = _is_manager_server(self)  # before start(), which drops the target
         original_start(self)
         if os.getpid() == me and not server:
             started.append((self, time.time()))
 
-    def close(self: Any) -> None:
+    def close(self: mp_process.BaseProcess) -> None:
         if os.getpid() == me:
             try:
                 exit_codes[id(self)] = self.exitcode
@@ -452,12 +447,12 @@ def trace_pipeline(
                 pass
         original_close(self)
 
-    def queue_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    def queue_init(self: mp_queues.Queue[Any], *args: Any, **kwargs: Any) -> None:
         original_queue_init(self, *args, **kwargs)
         if os.getpid() == me:
             queues.append(self)
 
-    def simple_queue_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    def simple_queue_init(self: mp_queues.SimpleQueue[Any], *args: Any, **kwargs: Any) -> None:
         original_simple_queue_init(self, *args, **kwargs)
         if os.getpid() == me:
             queues.append(self)
@@ -497,7 +492,7 @@ def trace_pipeline(
                 reason = reason or "join"
         return reason
 
-    def on_stuck(reason: str, frame: Any) -> None:
+    def on_stuck(reason: str, frame: FrameType | None) -> None:
         line, waiting = _where(frame, code)
         found["stuck"] = Stuck(reason, time.monotonic() - t0, line, waiting, _unread_queues(queues))
 
@@ -560,7 +555,7 @@ def trace_pipeline(
 
 
 def bounded_pipeline(
-    pipeline: Callable[..., Any],
+    pipeline: Callable[[Callable[[Any], Any], list[Any], int], Any],
     func: Callable[[Any], Any],
     items: Sequence[Any],
     n_consumers: int = 2,
@@ -697,7 +692,7 @@ def pipeline_report(run: BoundedRun) -> PipelineRun:
     return report
 
 
-def describe_consumers(report: PipelineRun, records: Sequence[Any]) -> str:
+def describe_consumers(report: PipelineRun, records: Sequence[TaskRecord]) -> str:
     """Explain, for a learner, which processes processed the items (TaskRecords of ``probe``)."""
     pids = {r.pid for r in records}
     n = report.n_consumers

@@ -18,9 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
+from multiprocessing.synchronize import Barrier
 from typing import Any
 
 from helpers.grading.assignments.common import checks_context, run_group, wait_at
+from helpers.tasks.protocols import PutQueue, SupportsAcquire
 
 __all__ = ["AddRace", "PausingValue", "ShmCheck", "add_race", "shm_check"]
 
@@ -46,18 +48,18 @@ class PausingValue:
     def value(self, new: int) -> None:
         self._value.value = new
 
-    def get_lock(self) -> Any:
+    def get_lock(self) -> SupportsAcquire:
         """The value's own lock, as ``mp.Value(...).get_lock()``."""
         return self._value.get_lock()
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> bool:
         return self._value.__enter__()
 
-    def __exit__(self, *exc: Any) -> Any:
-        return self._value.__exit__(*exc)
+    def __exit__(self, *exc: object) -> None:
+        self._value.release()
 
-    def acquire(self, *args: Any) -> Any:
-        return self._value.acquire(*args)
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
+        return self._value.acquire(block, timeout)
 
     def release(self) -> None:
         self._value.release()
@@ -67,7 +69,13 @@ class PausingValue:
         return int(self._value.value)
 
 
-def _adder(add_many: Callable[..., Any], counter: Any, times: int, gate: Any, results: Any) -> None:
+def _adder(
+    add_many: Callable[[PausingValue, int], object],
+    counter: PausingValue,
+    times: int,
+    gate: Barrier,
+    results: PutQueue,
+) -> None:
     try:
         wait_at(gate)
         add_many(counter, times)
@@ -108,7 +116,7 @@ class AddRace:
 
 
 def add_race(
-    add_many: Callable[..., Any],
+    add_many: Callable[[PausingValue, int], object],
     processes: int = 4,
     times: int = 40,
     *,
