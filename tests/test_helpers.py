@@ -24,19 +24,21 @@ import pytest
 from conftest import START_METHODS, own_workers
 
 import helpers
-from helpers import ChildOutput, NotSpawnSafeError, check_spawn_safe
-from helpers.instruments import cpus
-from helpers.instruments.plots import plot_speedup, plot_timeline
 
-# Deliberately the same names helpers/__init__.py re-exports, imported from where they live.
-from helpers.instruments.timeline import (
+# From the package itself, as the lessons import them: so these tests also guard the re-exports.
+from helpers import (
+    ChildOutput,
+    NotSpawnSafeError,
     TaskRecord,
     Timed,
+    check_spawn_safe,
     max_concurrency,
     overlapping_pairs,
     processes_used,
     timed,
 )
+from helpers.instruments import cpus
+from helpers.instruments.plots import plot_speedup, plot_timeline
 from helpers.tasks import workers
 
 # --------------------------------------------------------------------------------- fixtures
