@@ -35,7 +35,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,11 @@ from pathlib import Path
 
 import psutil
 
-from helpers.grading.bounded import kill_and_wait
+if __package__ in (None, ""):  # run as a script (see above): tests/ on the path, as under pytest
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from support.servers import ServerProcess, free_port  # noqa: E402
+
+from helpers.grading.bounded import kill_and_wait  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -64,13 +67,6 @@ PACKAGE_FILES = ["helpers", "pyproject.toml", "README.md", "LICENSE"]
 PROXY_PACKAGES = {20: "configurable-http-proxy@5", 0: "configurable-http-proxy@4.6.3"}
 GECOS = "mpcourse hub test"  # the comment field of every user created here: "<GECOS> pid=<pid>"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def node_major() -> int:
@@ -426,17 +422,18 @@ class ClassRoom:
         return [u.name for u in self.users if u.exists()]
 
 
-class Hub:
+class Hub(ServerProcess):
     """JupyterHub (with its proxy) for a :class:`ClassRoom`, on 127.0.0.1."""
 
+    name = "jupyterhub"
+
     def __init__(self, room: ClassRoom, proxy: Path) -> None:
+        super().__init__(room.base / "hub" / "jupyterhub.log")
         self.room = room
         self.proxy = proxy
         self.state = room.base / "hub"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = self.state / "jupyterhub.log"
-        self.proc: subprocess.Popen | None = None
 
     def settings(self) -> dict:
         return {
@@ -484,28 +481,12 @@ class Hub:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        # The same wait as tests/support/browser_lab.py's LabServer.start, asked of a hub (deliberate:
-        # two small servers, each polled by its own API).
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/hub/api/", timeout=5) as resp:
-                    if resp.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyterhub exited with {self.proc.returncode}:\n{self.log()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"jupyterhub did not answer in {timeout} s:\n{self.log()}")
-            time.sleep(0.5)
+        self.wait_until_answering(timeout, interval=0.5)
+        return self
 
-    def log(self, tail: int = 80) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-tail:])
-        except OSError:
-            return ""
+    def answers(self) -> bool:
+        with urllib.request.urlopen(f"{self.url}/hub/api/", timeout=5) as resp:
+            return resp.status == 200
 
     def stop(self, grace: float = 60) -> list[str]:
         """Stop the hub (it stops every user's server and the proxy), then anything left with
