@@ -428,10 +428,10 @@ class Hub(ServerProcess):
     name = "jupyterhub"
 
     def __init__(self, room: ClassRoom, proxy: Path) -> None:
-        super().__init__(room.base / "hub" / "jupyterhub.log")
+        self.state = room.base / "hub"
+        super().__init__(self.state / "jupyterhub.log")
         self.room = room
         self.proxy = proxy
-        self.state = room.base / "hub"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
