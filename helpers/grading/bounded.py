@@ -27,6 +27,8 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from helpers.grading.trace import read_trace, tracing
@@ -151,7 +153,7 @@ def hint_for(stderr: str, extra: str = "") -> str:
     return BoundedRun(stderr=stderr, error_message=extra).hint()
 
 
-def process_state(proc: Any) -> str:
+def process_state(proc: BaseProcess) -> str:
     """``"joined"``, ``"finished"`` (a zombie nobody joined) or ``"running"``. Never reaps it."""
     import psutil
 
@@ -316,7 +318,7 @@ def _forget_inherited_servers() -> None:
 
 
 def _sandbox(
-    conn: Any,
+    conn: Connection,
     out_path: str,
     err_path: str,
     parent: int,

@@ -27,9 +27,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.grading.sandbox import Limits, Sandbox
+
+if TYPE_CHECKING:
+    from helpers.grading.bounded import BoundedRun
 
 __all__ = [
     "LearnerRef",
@@ -485,7 +488,7 @@ def _records_in(obj: Any, depth: int = 0) -> Iterator[Any]:
                 yield from _records_in(getattr(obj, name, None), depth + 1)
 
 
-def _check_records(run: Any, seen: set[int], max_gap: float) -> None:
+def _check_records(run: BoundedRun, seen: set[int], max_gap: float) -> None:
     """Refuse task records that claim a process the sandbox never ran.
 
     A process that ran a task for ``d`` seconds lived at least ``d`` seconds, so the observer,

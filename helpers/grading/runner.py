@@ -60,7 +60,7 @@ def _run_cell(shell: Any, source: str, seconds: float) -> list[dict[str, Any]]:
     out, err = io.StringIO(), io.StringIO()
     error: BaseException | None = None
 
-    def on_alarm(signum: int, frame: Any) -> None:
+    def on_alarm(signum: int, frame: types.FrameType | None) -> None:
         raise CellTimeout(f"this cell ran for more than {seconds:.0f} s and was stopped")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)

@@ -76,7 +76,7 @@ class Watchdog:
         armed = threading.Event()
         t0 = time.monotonic()
 
-        def on_signal(signum: int, frame: Any) -> None:
+        def on_signal(signum: int, frame: FrameType | None) -> None:
             if armed.is_set():
                 armed.clear()
                 raise GraderInterrupt()

@@ -53,6 +53,7 @@ from helpers.tasks.workers import count_primes, whoami
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "ARG_SIZES",
@@ -537,7 +538,7 @@ def draw_speedup(
     return ax, ax_eff
 
 
-def _png(fig: Any) -> bytes:
+def _png(fig: Figure) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)

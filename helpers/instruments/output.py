@@ -23,7 +23,10 @@ import traceback
 import weakref
 from collections.abc import Callable
 from multiprocessing.context import BaseContext
+from multiprocessing.queues import SimpleQueue
 from typing import Any
+
+from helpers.tasks.protocols import GetQueue, PutQueue
 
 __all__ = ["ChildOutput", "show_source"]
 
@@ -33,7 +36,7 @@ Line = tuple[str, int, str, str]  # (process name, pid, "stdout" or "stderr", te
 class _QueueWriter(io.TextIOBase):
     """A text stream that sends each complete line to a queue as (name, pid, stream, line)."""
 
-    def __init__(self, q: Any, stream: str) -> None:
+    def __init__(self, q: PutQueue, stream: str) -> None:
         self._q = q
         self._stream = stream
         self._buffer = ""
@@ -67,7 +70,7 @@ class _QueueWriter(io.TextIOBase):
 class _Relayed:
     """Picklable wrapper: run ``func`` with stdout and stderr sent to the queue."""
 
-    def __init__(self, func: Callable[..., Any], q: Any) -> None:
+    def __init__(self, func: Callable[..., Any], q: PutQueue) -> None:
         self.func = func
         self.q = q
 
@@ -95,7 +98,7 @@ class _Relayed:
             sys.stdout, sys.stderr = old
 
 
-def _read_lines(q: Any, arrived: list[Line], cond: threading.Condition) -> None:
+def _read_lines(q: GetQueue, arrived: list[Line], cond: threading.Condition) -> None:
     """In the parent: move lines from the pipe to ``arrived`` until the ``None`` sentinel."""
     while True:
         try:
@@ -109,7 +112,7 @@ def _read_lines(q: Any, arrived: list[Line], cond: threading.Condition) -> None:
             cond.notify_all()
 
 
-def _stop_reading(q: Any, reader: threading.Thread, owner: int) -> None:
+def _stop_reading(q: SimpleQueue[Line | None], reader: threading.Thread, owner: int) -> None:
     if os.getpid() != owner:  # a forked copy must not stop the parent's reader
         return
     if reader.is_alive():

@@ -37,6 +37,7 @@ from helpers.tasks.workers import whoami
 
 if TYPE_CHECKING:  # pragma: no cover
     import multiprocessing.context
+    from multiprocessing.pool import Pool
 
     from matplotlib.axes import Axes
 
@@ -356,7 +357,7 @@ def measure_speedup(
             pool.map_async(whoami, range(n), chunksize=1).get(timeout=timeout)
             startup.append(time.perf_counter() - begin)
 
-            def run_pool(pool: Any = pool, n: int = n) -> None:
+            def run_pool(pool: Pool = pool, n: int = n) -> None:
                 got = pool.map_async(func, tasks, chunksize=chunksize).get(timeout=timeout)
                 if got != expected:
                     raise AssertionError(f"Pool({n}) returned different results than the loop")

@@ -27,6 +27,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +172,7 @@ def check_package(requirement: str) -> Check:
 # -- Processes -------------------------------------------------------------------------------
 
 
-def _report_to_parent(conn: Any) -> None:
+def _report_to_parent(conn: Connection) -> None:
     """Runs in the spawned child: send back who we are and which ``helpers`` we imported."""
     import helpers
 
@@ -188,7 +189,7 @@ def _report_to_parent(conn: Any) -> None:
 
 
 def check_spawned_child(
-    timeout: float = 60.0, target: Callable[[Any], None] | None = None
+    timeout: float = 60.0, target: Callable[[Connection], None] | None = None
 ) -> Check:
     """Start one child with the spawn start method and ask it who it is.
 

@@ -341,18 +341,6 @@ class PipelineRun:
         return {p.pid for p in self.processes if p.pid is not None}
 
 
-def _process_running(proc: mp_process.BaseProcess) -> bool:
-    """True while ``proc`` runs; False once it ended, reaped or not. Never reaps it."""
-    import psutil
-
-    if proc.pid is None:
-        return False
-    try:
-        return psutil.Process(proc.pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
-    except psutil.Error:
-        return False
-
-
 _JOIN_CODE = mp_process.BaseProcess.join.__code__
 _GET_CODES = {
     mp_queues.Queue.get.__code__,
@@ -469,7 +457,7 @@ def trace_pipeline(
         reason = None
         if elapsed >= stuck_after:
             reason = "deadline"
-        if procs and not any(_process_running(p) for p, _ in procs):
+        if procs and not any(process_state(p) == "running" for p, _ in procs):
             since["ended"] = since["ended"] or now
             if now - (since["ended"] or now) >= ended_grace:
                 reason = reason or "ended"
