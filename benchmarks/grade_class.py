@@ -32,8 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bench import load_average, machine_lines, positive_int  # noqa: E402
 from support.dask_cli import dask_cli_cluster  # noqa: E402
 from support.nbgrader_harness import Course  # noqa: E402
+
+from helpers.instruments.cpus import usable_cpus  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -112,8 +115,8 @@ def timed(command: list[str], cwd: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="pool")
-    parser.add_argument("--students", type=int, default=24)
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--students", type=positive_int, default=24)
+    parser.add_argument("--workers", type=positive_int, default=None)
     parser.add_argument("--no-dask", action="store_true")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="mpcourse-bench-"))
@@ -124,7 +127,8 @@ def main() -> None:
             course.generate(args.assignment)
             students = build_class(course, args.assignment, args.students)
             courses[label] = course
-        print(f"{args.students} submissions of {args.assignment!r}; {os.cpu_count()} CPUs here")
+        print(f"{args.students} submissions of {args.assignment!r}")
+        load_before = load_average()
 
         serial = timed(
             [str(BIN / "nbgrader"), "autograde", args.assignment, "--force"], courses["serial"].root
@@ -147,6 +151,7 @@ def main() -> None:
             print(f"mpcourse grade --scheduler (2 dask workers): {through:7.1f} s")
             print(f"grading speedup through dask: {serial / through:.2f}")
             print(f"scores identical through dask: {'yes' if same else 'NO'}")
+        print("\n".join(machine_lines(usable_cpus(), load_before, load_average())))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
