@@ -32,8 +32,8 @@ from support.nbgrader_harness import (
     load_spec,
     read_answer_set,
     release_drift,
-    run_tool,
 )
+from support.tools import run_tool
 
 SPECS = {name: load_spec(name) for name in assignment_names()}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -19,11 +18,10 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import ROOT
+from support.tools import run_tool
 
 from helpers.setup import doctor
 from helpers.setup.cli import main as cli_main
-
-BIN = Path(sys.executable).parent
 
 
 def fake_versions(monkeypatch, **versions: str | None) -> None:
@@ -75,15 +73,7 @@ def test_this_environment_is_all_good(capsys):
 
 
 def test_mpcourse_doctor_command_runs_and_exits_0():
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
-    result = subprocess.run(
-        [str(BIN / "mpcourse"), "doctor"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT.parent,
-        timeout=180,
-    )
+    result = run_tool("mpcourse", "doctor", cwd=ROOT.parent, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All good: you are ready for the course." in result.stdout
     assert "helpers in a spawned child" in result.stdout

@@ -21,7 +21,8 @@ import nbformat
 import pytest
 from conftest import TAG, leftover_processes, new_tag
 from support.dask_cli import dask_cli_cluster
-from support.nbgrader_harness import Course, nbgrader, run_tool, tool_env
+from support.nbgrader_harness import Course, nbgrader
+from support.tools import run_tool, tool_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grade_class"), pytest.mark.timeout(900)]
 

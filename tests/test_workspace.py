@@ -10,7 +10,6 @@ Every make run here happens in a temporary copy of the course, never in the repo
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -20,19 +19,19 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT
+from support.tools import tool_env
 from test_habits import recipe  # the one reader of Makefile recipes
 
-BIN = Path(sys.executable).parent
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "release").iterdir() if p.is_dir())
 
 
 def make(course: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """Run ``make -s ARGS`` in ``course``; the venv's tools first on PATH, as the Makefile does."""
-    env = dict(
-        os.environ,
-        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        JUPYTER_DATA_DIR=str(course / ".jupyter-data"),
-        JUPYTER_CONFIG_DIR=str(course / ".jupyter-config"),
+    env = tool_env(
+        {
+            "JUPYTER_DATA_DIR": str(course / ".jupyter-data"),
+            "JUPYTER_CONFIG_DIR": str(course / ".jupyter-config"),
+        }
     )
     env.pop("MAKEFLAGS", None)
     env.pop("WORKSPACE", None)

@@ -18,11 +18,9 @@ read. ``tests/test_assignments.py`` runs the same contract on every assignment f
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import shutil
 import subprocess
-import sys
 import tomllib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,41 +29,12 @@ from pathlib import Path
 
 import nbformat
 
+from support.tools import run_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = Path(__file__).resolve().parents[1] / "assignments"
-BIN = Path(sys.executable).parent
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_MARKERS = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$")
-
-
-def tool_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a venv tool: ours, plus ``env``, with the venv's bin first on PATH.
-
-    nbgrader calls ``alembic`` and ``mpcourse grade`` calls nbgrader from PATH; ``env`` adds
-    variables (the tests' process tag, which every kernel and worker inherits).
-    """
-    return dict(os.environ, **(env or {}), PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-
-
-def run_tool(
-    name: str,
-    *args: str,
-    cwd: Path,
-    timeout: float,
-    env: dict[str, str] | None = None,
-    stdin: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run the venv's program ``name`` with ``args`` in ``cwd`` (see :func:`tool_env` for
-    ``env``), feeding it ``stdin``; its output is captured as text."""
-    return subprocess.run(
-        [str(BIN / name), *args],
-        cwd=cwd,
-        env=tool_env(env),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def nbgrader(
