@@ -21,7 +21,6 @@ score for every cell of every student. Nothing is asserted; on a busy machine th
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -35,10 +34,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from bench import load_average, machine_lines, positive_int  # noqa: E402
 from support.dask_cli import dask_cli_cluster  # noqa: E402
 from support.nbgrader_harness import Course  # noqa: E402
+from support.tools import BIN, tool_env  # noqa: E402
 
 from helpers.instruments.cpus import usable_cpus  # noqa: E402
-
-BIN = Path(sys.executable).parent
 
 #: Wrong or alternative answers per assignment (answer cell grade_id to source).
 VARIANTS = {
@@ -106,7 +104,7 @@ def all_scores(course: Course, assignment: str, students: list[str]) -> dict[str
 
 
 def timed(command: list[str], cwd: Path) -> float:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    env = tool_env()
     started = time.monotonic()
     subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     return time.monotonic() - started

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess
@@ -26,11 +25,11 @@ from conftest import ROOT
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+from support.tools import BIN, tool_env
 
 from helpers.instruments.cpus import usable_cpus
 from helpers.setup import labsetup
 
-BIN = Path(sys.executable).parent
 # repo2docker's pattern for the Python version of a conda environment (buildpacks/conda).
 REPO2DOCKER_PYTHON_REGEX = re.compile(r"python\s*=+\s*([\d\.]*)")
 BINDER = re.compile(
@@ -191,7 +190,7 @@ def printed_json(command: list[str], cwd: Path, env: dict[str, str]) -> dict:
 
 
 def test_start_caps_blas_threads_at_the_usable_cpus_and_runs_the_command():
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    env = tool_env()
     for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
         env.pop(var, None)
     env["NUMEXPR_NUM_THREADS"] = "3"  # already chosen by the user: kept
@@ -325,12 +324,10 @@ def course_with_config(tmp_path: Path) -> Path:
 
 
 def learner_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "MPCOURSE_EXCHANGE"}
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        JUPYTER_DATA_DIR=str(tmp_path / "data"),
-        JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"),
+    env = tool_env(
+        {"JUPYTER_DATA_DIR": str(tmp_path / "data"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
     )
+    env.pop("MPCOURSE_EXCHANGE", None)
     env.update(extra)
     return env
 

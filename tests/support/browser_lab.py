@@ -23,7 +23,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -34,9 +33,9 @@ from typing import Any
 import psutil
 
 from support.servers import ServerProcess, free_port
+from support.tools import BIN, tool_env
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
 # The notebook in the front tab (Lab keeps the others in the page, hidden).
 ACTIVE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
@@ -127,11 +126,10 @@ class LabServer(ServerProcess):
     def env(self) -> dict[str, str]:
         env = {
             k: v
-            for k, v in os.environ.items()
+            for k, v in tool_env().items()
             if not k.startswith(("JUPYTER", "MPCOURSE_EXCHANGE")) and k != "JPY_SESSION_NAME"
         }
         env.update(
-            PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             JUPYTER_CONFIG_DIR=str(self.home / "config"),  # no ~/.jupyter
             JUPYTER_DATA_DIR=str(self.home / "data"),  # the learner's private exchange
             JUPYTER_RUNTIME_DIR=str(self.home / "runtime"),
