@@ -74,6 +74,7 @@ def cubes_wrong_values(numbers):
 
 
 settings, cubes = lesson_02.check_settings_everywhere, lesson_02.check_cubes_with_spawn
+# Deliberately the same table shape as every lesson's self-check test (support/selfcheck_cases).
 CASES = [
     *accepts(settings, settings_solution, settings_other_correct),
     rejects(settings, settings_stub, "initializer=startmethods.set_setting"),

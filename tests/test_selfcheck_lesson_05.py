@@ -119,6 +119,7 @@ def one_record_per_process(ctx, setup_seconds):
 
 
 one_lock, phases = lesson_05.check_count_with_one_lock, lesson_05.check_run_in_phases
+# Deliberately the same table shape as every lesson's self-check test (support/selfcheck_cases).
 CASES = [
     *accepts(one_lock, one_lock_solution, one_lock_with_get_lock),
     rejects(one_lock, one_lock_stub, "updates were lost", "ONE lock"),

@@ -115,6 +115,7 @@ RIGHT_CHOICE = {workload: right for workload, (right, _) in check.EXPECTED_CHOIC
 
 
 who, run_pool, choice = check.check_who_sees_it, check.check_run_pool, check.check_choice
+# Deliberately the same table shape as every lesson's self-check test (support/selfcheck_cases).
 CASES = [
     *accepts(who, who_sees_it_solution, who_sees_it_other_way),
     rejects(who, who_sees_it_stub, "came from your own process", "ended at 2"),

@@ -89,6 +89,7 @@ def longest_bare_results(limits, processes):
 
 
 chunks, longest = lesson_09.check_count_in_chunks, lesson_09.check_longest_first
+# Deliberately the same table shape as every lesson's self-check test (support/selfcheck_cases).
 CASES = [
     *accepts(chunks, chunks_solution, chunks_other_correct),
     rejects(chunks, chunks_stub, "started no worker process"),

@@ -100,6 +100,7 @@ def errors_local_but_careful(address, items):
 
 
 on_cluster, or_errors = lesson_10.check_count_on_cluster, lesson_10.check_results_or_errors
+# Deliberately the same table shape as every lesson's self-check test (support/selfcheck_cases).
 CASES = [
     *accepts(on_cluster, count_solution, count_other_correct),
     rejects(on_cluster, count_stub, "not the cluster's workers"),

@@ -24,7 +24,7 @@ from typing import Any
 
 from helpers.grading import BoundedRun
 from helpers.selfcheck import report
-from helpers.selfcheck.common import (
+from helpers.selfcheck.common import (  # the same shared steps as lesson 07's, by design
     counting_starts,
     counting_starts_run,
     fail,

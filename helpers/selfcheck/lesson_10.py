@@ -117,6 +117,8 @@ def check_count_on_cluster(
     )
 
 
+# Same signature and opening as check_count_on_cluster by design: both run the learner's function
+# on the lesson's cluster through _cluster_value; what they check differs.
 @never_raises
 def check_results_or_errors(
     func: Callable[[str, list[int]], Any], address: str, timeout: float = 60.0

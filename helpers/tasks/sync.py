@@ -445,6 +445,8 @@ def seconds_per_item(units: int = 20, sample: int = 50_000) -> float:
     return max(time.perf_counter() - began, 1e-9) / sample
 
 
+# Its parameters look like two_phase's (a name or strategy, shared objects, a barrier, results,
+# timeout) because both are Process targets of one lesson; the bodies share nothing.
 def count_items(
     strategy: str,
     counter: HasValue,

@@ -302,6 +302,7 @@ class TracedSemaphore(_BoundedGuard):
         """Slots this process has taken and not given back."""
         return self.acquired - self.released
 
+    # The hooks _BoundedGuard calls, as in TracedLock: each guard words its own timeout and count.
     def _too_long(self) -> RuntimeError:
         return SlotWaitTooLong(
             f"waited {self.timeout:g} s for a free slot of Semaphore({self.slots}), in vain: "

@@ -542,6 +542,7 @@ def trace_pipeline(
     )
 
 
+# Same parameters as trace_pipeline on purpose: it wraps it in run_bounded.
 def bounded_pipeline(
     pipeline: Callable[[Callable[[Any], Any], list[Any], int], Any],
     func: Callable[[Any], Any],
