@@ -78,6 +78,16 @@ def test_settings_refuse_nonsense():
         Settings(start_method="teleport")
 
 
+def test_the_controls_show_settings_off_the_sliders_steps():
+    """A caller's settings need not be a slider step: the controls show them as they are."""
+    chosen = Settings(workers=9, chunksize=3, limit=1_000, arg_bytes=5, tasks=80, repeats=7)
+    panel = PerformanceExplorer(chosen)
+    try:
+        assert panel.settings() == chosen
+    finally:
+        panel.close()
+
+
 # -- Run, from the widgets ------------------------------------------------------------------
 
 

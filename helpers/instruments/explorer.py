@@ -85,6 +85,11 @@ ARG_SIZES: tuple[int, ...] = (0, 1_000, 10_000, 100_000, 1_000_000, 4_000_000)
 POLL = 0.1
 
 
+def _offered(steps: tuple[int, ...], chosen: int) -> list[int]:
+    """A slider's steps, with the value a caller chose added where it is not one of them."""
+    return sorted({*steps, chosen})
+
+
 def _bytes_label(n: int) -> str:
     if n == 0:
         return "no data"
@@ -577,26 +582,28 @@ class PerformanceExplorer:
         layout = w.Layout(width="420px")
         self.controls: dict[str, Any] = {
             "workers": w.IntSlider(
-                settings.workers, 1, self.max_workers, description="workers", style=style,
+                settings.workers, 1, max(self.max_workers, settings.workers), description="workers", style=style,
                 layout=layout,
             ),
             "chunksize": w.SelectionSlider(
-                options=[1, 2, 4, 8, 16, 32, 64], value=settings.chunksize,
+                options=_offered((1, 2, 4, 8, 16, 32, 64), settings.chunksize), value=settings.chunksize,
                 description="chunksize", style=style, layout=layout,
             ),
             "limit": w.SelectionSlider(
-                options=[(f"count_primes({n:,})", n) for n in TASK_SIZES], value=settings.limit,
+                options=[(f"count_primes({n:,})", n) for n in _offered(TASK_SIZES, settings.limit)],
+                value=settings.limit,
                 description="work per task", style=style, layout=layout,
             ),
             "arg_bytes": w.SelectionSlider(
-                options=[(_bytes_label(n), n) for n in ARG_SIZES], value=settings.arg_bytes,
+                options=[(_bytes_label(n), n) for n in _offered(ARG_SIZES, settings.arg_bytes)],
+                value=settings.arg_bytes,
                 description="argument size", style=style, layout=layout,
             ),
             "tasks": w.IntSlider(
-                settings.tasks, 1, 64, description="tasks", style=style, layout=layout
+                settings.tasks, 1, max(64, settings.tasks), description="tasks", style=style, layout=layout
             ),
             "repeats": w.IntSlider(
-                settings.repeats, 1, 5, description="repeats", style=style, layout=layout
+                settings.repeats, 1, max(5, settings.repeats), description="repeats", style=style, layout=layout
             ),
             "start_method": w.Dropdown(
                 options=mp.get_all_start_methods(), value=settings.start_method,
