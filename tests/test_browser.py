@@ -30,7 +30,6 @@ from support.browser_lab import (
     ACTIVE_NOTEBOOK,
     ROOT,
     LabServer,
-    browser_processes,  # noqa: F401 - test_jupyterhub_class imports it from here
     chromium_session,
     copy_course,
     open_in_lab,

@@ -32,9 +32,9 @@ import nbformat
 import pytest
 from conftest import leftover_processes
 from hub import hubclass
-from support.browser_lab import launch_chromium, playwright_or_skip, unavailable
+from support.browser_lab import chromium_session, playwright_or_skip, unavailable
 from support.nbgrader_harness import Course
-from test_browser import ACTIVE_NOTEBOOK, browser_processes, screenshot, validate
+from test_browser import ACTIVE_NOTEBOOK, screenshot, validate
 
 pytestmark = [
     pytest.mark.slow,
@@ -171,63 +171,49 @@ def test_a_class_round_trip_through_jupyterhub(classroom, sync_playwright, tmp_p
     released = room.exchange / hubclass.COURSE_ID / "outbound" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     assert released.exists()
 
-    before = set(browser_processes())
-    with sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        try:
-            # 3. learner 1: fetch, answer, Validate, Submit, all through the hub
-            page = log_in(browser, hub, good)
-            fetch(page)
-            screenshot(page, tmp_path, "hub-learner-fetched")
-            answer_with_reference(room, good)
-            page.goto(f"{hub.url}/user/{good.name}/lab/tree/{ASSIGNMENT}/{NOTEBOOK}.ipynb?reset")
-            page.wait_for_selector(f"{ACTIVE_NOTEBOOK} .jp-Notebook .jp-Cell")
-            page.wait_for_selector(f"{ACTIVE_NOTEBOOK} .validate-button")
-            verdict = validate(page, tmp_path, "hub-learner-validate")
-            assert SUCCESS in verdict, verdict
-            submit(page)
-            screenshot(page, tmp_path, "hub-learner-submitted")
+    with chromium_session(sync_playwright) as browser:
+        # 3. learner 1: fetch, answer, Validate, Submit, all through the hub
+        page = log_in(browser, hub, good)
+        fetch(page)
+        screenshot(page, tmp_path, "hub-learner-fetched")
+        answer_with_reference(room, good)
+        page.goto(f"{hub.url}/user/{good.name}/lab/tree/{ASSIGNMENT}/{NOTEBOOK}.ipynb?reset")
+        page.wait_for_selector(f"{ACTIVE_NOTEBOOK} .jp-Notebook .jp-Cell")
+        page.wait_for_selector(f"{ACTIVE_NOTEBOOK} .validate-button")
+        verdict = validate(page, tmp_path, "hub-learner-validate")
+        assert SUCCESS in verdict, verdict
+        submit(page)
+        screenshot(page, tmp_path, "hub-learner-submitted")
 
-            # learner 2 hands in the blank notebook
-            other = log_in(browser, hub, blank)
-            fetch(other)
-            submit(other)
-            other.context.close()
-            inbound = sorted(
-                p.name for p in (room.exchange / hubclass.COURSE_ID / "inbound").iterdir()
-            )
-            assert [n.split("+")[0] for n in inbound] == sorted([good.name, blank.name]), inbound
+        # learner 2 hands in the blank notebook
+        other = log_in(browser, hub, blank)
+        fetch(other)
+        submit(other)
+        other.context.close()
+        inbound = sorted(p.name for p in (room.exchange / hubclass.COURSE_ID / "inbound").iterdir())
+        assert [n.split("+")[0] for n in inbound] == sorted([good.name, blank.name]), inbound
 
-            # 4. the instructor collects, grades the class, releases feedback
-            instructor(room, "nbgrader", "collect", ASSIGNMENT)
-            for learner in (good, blank):
-                handed_in = room.course / "submitted" / learner.name / ASSIGNMENT
-                assert (handed_in / f"{NOTEBOOK}.ipynb").exists(), learner.name
-            report = instructor(room, "mpcourse", "grade", ASSIGNMENT)
-            with open(room.course / "grades.csv", newline="") as f:
-                grades = {row["student"]: row for row in csv.DictReader(f)}
-            assert (grades[good.name]["score"], grades[good.name]["max_score"]) == ("10", "10"), (
-                report
-            )
-            assert grades[blank.name]["score"] == "0", report
-            instructor(room, "nbgrader", "generate_feedback", ASSIGNMENT)
-            instructor(room, "nbgrader", "release_feedback", ASSIGNMENT)
+        # 4. the instructor collects, grades the class, releases feedback
+        instructor(room, "nbgrader", "collect", ASSIGNMENT)
+        for learner in (good, blank):
+            handed_in = room.course / "submitted" / learner.name / ASSIGNMENT
+            assert (handed_in / f"{NOTEBOOK}.ipynb").exists(), learner.name
+        report = instructor(room, "mpcourse", "grade", ASSIGNMENT)
+        with open(room.course / "grades.csv", newline="") as f:
+            grades = {row["student"]: row for row in csv.DictReader(f)}
+        assert (grades[good.name]["score"], grades[good.name]["max_score"]) == ("10", "10"), report
+        assert grades[blank.name]["score"] == "0", report
+        instructor(room, "nbgrader", "generate_feedback", ASSIGNMENT)
+        instructor(room, "nbgrader", "release_feedback", ASSIGNMENT)
 
-            # 5. learner 1 fetches the feedback in the Assignment List
-            page.goto(f"{hub.url}/user/{good.name}/lab?reset")
-            page.wait_for_selector("#jp-main-statusbar")
-            panel = assignment_list(page)
-            panel.locator("#submitted_assignments_list button:has-text('Fetch Feedback')").click()
-            panel.locator("#submitted_assignments_list >> text=(view feedback)").wait_for()
-            screenshot(page, tmp_path, "hub-learner-feedback")
-            page.context.close()
-        finally:
-            browser.close()
-
-    deadline = time.monotonic() + 10
-    while (left := set(browser_processes()) - before) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not left, f"browser processes left running: {left}"
+        # 5. learner 1 fetches the feedback in the Assignment List
+        page.goto(f"{hub.url}/user/{good.name}/lab?reset")
+        page.wait_for_selector("#jp-main-statusbar")
+        panel = assignment_list(page)
+        panel.locator("#submitted_assignments_list button:has-text('Fetch Feedback')").click()
+        panel.locator("#submitted_assignments_list >> text=(view feedback)").wait_for()
+        screenshot(page, tmp_path, "hub-learner-feedback")
+        page.context.close()
 
     feedback = sorted((good.home / ASSIGNMENT / "feedback").glob(f"*/{NOTEBOOK}.html"))
     assert feedback, f"no feedback in {good.home / ASSIGNMENT}"

@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT
-from support.browser_lab import launch_chromium, playwright_or_skip, screenshot, unavailable
+from support.browser_lab import chromium_session, playwright_or_skip, screenshot, unavailable
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_site  # noqa: E402
@@ -240,12 +240,8 @@ def site_url(site_dir):
 
 @pytest.fixture(scope="session")
 def site_browser(site_dir):
-    with playwright_or_skip()() as pw:
-        chromium = launch_chromium(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_session(playwright_or_skip()) as chromium:
+        yield chromium
 
 
 @functools.cache
