@@ -45,9 +45,16 @@ def _hand_in(course: Course) -> None:
     (misnamed / f"{NB}.ipynb").rename(misnamed / "pool (1).ipynb")
 
 
-def _new_course(path: Path, tag: str) -> Course:
-    course = Course.copy_of_repo(path, env={TAG: tag})
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Course:
+    """A course with the release generated, once: each class below grades a copy of it."""
+    course = Course.copy_of_repo(tmp_path_factory.mktemp("generated") / "course")
     course.generate(ASSIGNMENT)
+    return course
+
+
+def _new_course(generated: Course, path: Path, tag: str) -> Course:
+    course = generated.clone(path, env={TAG: tag})
     _hand_in(course)
     return course
 
@@ -79,12 +86,12 @@ def _all_scores(course: Course) -> dict[str, dict[str, float]]:
 
 
 @pytest.fixture(scope="module")
-def classes(tmp_path_factory):
+def classes(generated, tmp_path_factory):
     """The same class graded serially by nbgrader and in parallel by mpcourse grade."""
     tag = new_tag("grade-class")
-    serial = _new_course(tmp_path_factory.mktemp("serial"), tag)
+    serial = _new_course(generated, tmp_path_factory.mktemp("serial") / "course", tag)
     nbgrader("autograde", ASSIGNMENT, "--force", cwd=serial.root, env={TAG: tag})
-    parallel = _new_course(tmp_path_factory.mktemp("parallel"), tag)
+    parallel = _new_course(generated, tmp_path_factory.mktemp("parallel") / "course", tag)
     started = time.monotonic()
     done = mpcourse("grade", ASSIGNMENT, "--workers", "3", cwd=parallel.root, tag=tag)
     parallel.seconds = time.monotonic() - started
@@ -140,11 +147,11 @@ def test_no_process_is_left(classes):
     assert leftover_processes(classes[1].tag) == []
 
 
-def test_a_dask_cluster_grades_the_same(classes, tmp_path):
+def test_a_dask_cluster_grades_the_same(classes, generated, tmp_path):
     """A scheduler and two workers, started as separate processes on 127.0.0.1."""
     serial, _ = classes
     tag = new_tag("grade-dask")
-    course = _new_course(tmp_path / "course", tag)
+    course = _new_course(generated, tmp_path / "course", tag)
     with dask_cli_cluster(tmp_path, tool_env({TAG: tag})) as address:
         done = mpcourse("grade", ASSIGNMENT, "--scheduler", address, cwd=course.root, tag=tag)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -154,10 +161,9 @@ def test_a_dask_cluster_grades_the_same(classes, tmp_path):
     assert leftover_processes(tag) == []
 
 
-def test_an_lms_zip_is_unpacked_and_graded(tmp_path):
+def test_an_lms_zip_is_unpacked_and_graded(generated, tmp_path):
     tag = new_tag("grade-zip")
-    course = Course.copy_of_repo(tmp_path / "course", env={TAG: tag})
-    course.generate(ASSIGNMENT)
+    course = generated.clone(tmp_path / "course", env={TAG: tag})
     folder = course.submit(ASSIGNMENT, "tmp", NB, reference=False)
     archive = tmp_path / "download.zip"
     with zipfile.ZipFile(archive, "w") as zf:

@@ -88,6 +88,12 @@ class Course:
         shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
         return cls(dest, env)
 
+    def clone(self, dest: Path, env: dict[str, str] | None = None) -> Course:
+        """A copy of this course (source, release, gradebook) in ``dest``: what generating again
+        would make, without starting nbgrader again."""
+        shutil.copytree(self.root, dest)
+        return type(self)(dest, self.env if env is None else env)
+
     # -- instructor steps -------------------------------------------------------------------
     def generate(self, assignment: str) -> Path:
         """``nbgrader generate_assignment``; returns the release folder."""
@@ -563,18 +569,17 @@ class Catalogue:
         self.leftover: list[str] = []  # processes found alive after grading (set by the caller)
 
     def generate(self) -> None:
-        """A course copy per group, each with the release generated."""
-        a = self.spec.assignment
-        self.courses = [
-            Course.copy_of_repo(self.workdir / f"course{i}", env=self.env)
-            for i in range(len(self.spec.groups))
+        """A course copy per group, each with the release generated (once, then copied)."""
+        first = Course.copy_of_repo(self.workdir / "course0", env=self.env)
+        first.generate(self.spec.assignment)
+        self.courses = [first] + [
+            first.clone(self.workdir / f"course{i}") for i in range(1, len(self.spec.groups))
         ]
         self.home = {
             student: course
             for course, group in zip(self.courses, self.spec.groups, strict=True)
             for student in group
         }
-        _each(lambda course: course.generate(a), self.courses)
 
     def grade(self) -> None:
         """Hand in every student (and the blank release) to its copy; autograde all copies."""
