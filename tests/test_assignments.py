@@ -129,6 +129,19 @@ REFERENCE = """def run(tasks, workers):
 """
 
 
+def test_spec_is_consistent_names_a_stuck_line_the_student_never_hands_in():
+    """A stuck line that is not in the student's code (the reference moved on) is a spec problem."""
+    spec = load_spec("queue")
+    student = next(name for name, record in spec.students.items() if record.stuck)
+    cell, line = spec.students[student].stuck[0]
+    assert spec.problems() == []
+    moved = line + "  # a line the reference no longer has"
+    spec.students[student].stuck = [(cell, moved)]
+    assert [p for p in spec.problems() if "stuck line" in p] == [
+        f"{student}: the stuck line {moved!r} is no line of the code it hands in"
+    ]
+
+
 @pytest.mark.parametrize(
     "old, says",
     [
