@@ -48,6 +48,7 @@ __all__ = [
     "Signal",
     "TransferOutcome",
     "count_items",
+    "count_once",
     "critical_section",
     "guarded_task",
     "init_guard",
@@ -487,13 +488,13 @@ def count_items(
     records = []
     for r in range(repeats):
         _wait_quietly(together, timeout)
-        start, end, cpu = _count_once(strategy, counter, lock, n, units)
+        start, end, cpu = count_once(strategy, counter, lock, n, units)
         record = TaskRecord((strategy, r), n, os.getpid(), threading.get_ident(), start, end, cpu)
         records.append(_report(results, record))
     return records
 
 
-def _count_once(
+def count_once(
     strategy: str, counter: HasValue, lock: SupportsAcquire, n: int, units: int
 ) -> tuple[float, float, float]:
     """One run of :func:`count_items`: (start, end, CPU seconds)."""
